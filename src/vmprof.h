@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * State shared by the parts of the vmprof module.
+ */
+#ifndef _VMPROF_H
+#define _VMPROF_H
+
+#include <linux/list.h>
+#include <linux/miscdevice.h>
+#include <linux/mutex.h>
+#include <linux/types.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+
+#include "vmprof_abi.h"
+
+struct file;
+struct pid;
+struct proc_dir_entry;
+
+/* Bounds of the period_ms parameter. */
+#define VMPROF_PERIOD_MIN_MS	10U
+#define VMPROF_PERIOD_MAX_MS	60000U
+
+/**
+ * struct vmprof_counters - cumulative counters of one whole process
+ * @cpu_ns:  CPU time of all threads, live and dead (sum_exec_runtime)
+ * @min_flt: minor faults of all threads, live and dead
+ * @maj_flt: major faults of all threads, live and dead
+ */
+struct vmprof_counters {
+	u64 cpu_ns;
+	u64 min_flt;
+	u64 maj_flt;
+};
+
+/**
+ * struct vmprof_proc - one registered process
+ * @node:    entry in vmprof.procs
+ * @pid:     reference to the thread group's struct pid
+ * @nr:      pid number in the registrant's pid namespace, put in records
+ * @last_ns: time of the previous sample (or of the registration)
+ * @last:    counters at that time; records carry the differences
+ */
+struct vmprof_proc {
+	struct list_head node;
+	struct pid *pid;
+	u32 nr;
+	u64 last_ns;
+	struct vmprof_counters last;
+};
+
+/**
+ * struct vmprof_stats - the sampler's own figures, shown in /proc/vmprof/stats
+ * @ticks:	 sampling ticks run
+ * @records:	 records written to the ring
+ * @overruns:	 ticks skipped because the sampler ran later than a period
+ * @cost_last_ns: duration of the last tick's sampling
+ * @cost_max_ns: longest tick
+ * @cost_total_ns: sum over all ticks
+ * @samples:	 process samples taken by ticks (for the per-process cost)
+ */
+struct vmprof_stats {
+	u64 ticks;
+	u64 records;
+	u64 overruns;
+	u64 cost_last_ns;
+	u64 cost_max_ns;
+	u64 cost_total_ns;
+	u64 samples;
+};
+
+/**
+ * struct vmprof - the module's single instance
+ * @lock:	 serialises everything below but @wq and the read-only ring
+ *		 geometry: the process list, the ring producer, the schedule
+ *		 and the statistics.  Taken by the sampling work, so it must
+ *		 never be held while cancelling or flushing that work.
+ * @procs:	 registered processes (struct vmprof_proc)
+ * @nr_procs:	 length of @procs
+ * @running:	 the sampling work is scheduled or running
+ * @next_tick_ns: absolute CLOCK_MONOTONIC deadline of the next tick
+ * @work:	 the sampling work
+ * @hdr:	 start of the vmalloc_user() ring: header page, then records
+ * @recs:	 first record slot
+ * @capacity:	 number of record slots
+ * @ring_size:	 bytes of the whole mapping
+ * @generation:	 bumped after each batch of records, for poll()
+ * @wq:		 poll() waiters, woken after each tick
+ * @stats:	 the sampler's own figures
+ * @proc_dir:	 /proc/vmprof
+ * @misc:	 /dev/vmprof
+ */
+struct vmprof {
+	struct mutex lock;	/* see above */
+	struct list_head procs;
+	unsigned int nr_procs;
+	bool running;
+	u64 next_tick_ns;
+	struct delayed_work work;
+
+	struct vmprof_ring_header *hdr;
+	struct vmprof_record *recs;
+	u64 capacity;
+	size_t ring_size;
+	unsigned long generation;
+	wait_queue_head_t wq;
+
+	struct vmprof_stats stats;
+	struct proc_dir_entry *proc_dir;
+	struct miscdevice misc;
+};
+
+extern struct vmprof vmprof;
+
+/* Module parameters (main.c). */
+unsigned int vmprof_period_ms(void);
+unsigned int vmprof_max_pids(void);
+
+/* ring.c */
+int vmprof_ring_init(struct vmprof *vp, unsigned int pages);
+void vmprof_ring_free(struct vmprof *vp);
+void vmprof_ring_write(struct vmprof *vp, const struct vmprof_record *rec);
+void vmprof_ring_publish(struct vmprof *vp);
+extern const struct file_operations vmprof_dev_fops;
+
+/* sampler.c */
+void vmprof_read_counters(struct task_struct *task, struct vmprof_counters *c);
+void vmprof_sample_final(struct vmprof *vp, struct vmprof_proc *p, u32 flags);
+void vmprof_tick(struct work_struct *work);
+void vmprof_start_locked(struct vmprof *vp);
+
+/* status.c */
+int vmprof_proc_init(struct vmprof *vp);
+void vmprof_proc_exit(struct vmprof *vp);
+void vmprof_free_procs(struct vmprof *vp);
+
+#endif /* _VMPROF_H */
