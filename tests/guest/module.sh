@@ -1,0 +1,214 @@
+#!/bin/bash
+# Functional tests of vmprof.ko, run as root inside the lab VM with the
+# module loaded: registration, every error, sampling, exit, the ring.
+# Usage: module.sh VMPROF_T VMPROF_KO
+set -u
+T=$1
+VMPROF_KO=$2
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+tmp=$(mktemp -d)
+
+# ---------------------------------------------------------------- files
+is "status file is mode 0666" "$(stat -c %a $STATUS)" 666
+is "stats file is mode 0444" "$(stat -c %a $STATS)" 444
+is "/dev/vmprof is a read-only character device" \
+	"$(stat -c '%F %a' /dev/vmprof)" "character special file 444"
+is "nothing registered after load" "$(registered)" ""
+
+# ------------------------------------------------- register / deregister
+spawn_sleeper; a=$sleeper
+spawn_sleeper; b=$sleeper
+check "echo R a > status succeeds" sh -c "echo R $a > $STATUS"
+is "cat status lists a" "$(cat $STATUS)" "$a"
+check "R b without newline, in one write" "$T" write "R $b"
+is "cat status lists a and b, one per line" "$(registered)" "$a $b"
+is "stats counts two registered" "$(stat_value registered)" 2
+check "U a with blanks and a newline" "$T" write "  U	$a  
+"
+is "only b is left" "$(registered)" "$b"
+check "U b" "$T" write "U $b"
+is "empty again" "$(registered)" ""
+
+# --------------------------------------------------------------- errors
+"$T" write "R $a" >/dev/null
+errcase() {	# errcase DESCRIPTION WANT ARGS...
+	local desc=$1 want=$2
+	shift 2
+	is "$desc" "$("$T" "$@")" "$want"
+}
+errcase "unknown command: EINVAL" EINVAL write "X $b"
+errcase "no pid: EINVAL" EINVAL write "R"
+errcase "no pid but a newline: EINVAL" EINVAL write "R
+"
+errcase "letters: EINVAL" EINVAL write "R abc"
+errcase "negative pid: EINVAL" EINVAL write "R -5"
+errcase "pid 0: EINVAL" EINVAL write "R 0"
+errcase "pid past PID_MAX_LIMIT: EINVAL" EINVAL write "R 99999999999"
+errcase "two pids: EINVAL" EINVAL write "R $b $b"
+errcase "no blank after R: EINVAL" EINVAL write "R$b"
+errcase "lower case r: EINVAL" EINVAL write "r $b"
+errcase "two commands in one write: EINVAL" EINVAL write "R $b
+U $b
+"
+errcase "two newlines: EINVAL" EINVAL write "R $b
+
+"
+errcase "empty write: EINVAL" EINVAL write ""
+errcase "NUL inside: EINVAL" EINVAL writehex "5220310031"
+errcase "trailing NUL: EINVAL" EINVAL writehex "52203100"
+errcase "high bytes: EINVAL" EINVAL writehex "5220ff31"
+errcase "31 bytes (over the limit): EINVAL" EINVAL write \
+	"R $b$(printf '%*s' $((31 - 2 - ${#b})) '')"
+errcase "30 bytes of blanks around a command are fine" OK write \
+	"R $b$(printf '%*s' $((30 - 2 - ${#b})) '')"
+"$T" write "U $b" >/dev/null
+errcase "4096 bytes: EINVAL" EINVAL write "$(head -c 4096 /dev/zero | tr '\0' ' ')R 1"
+errcase "no such process: ESRCH" ESRCH write "R 4194000"
+errcase "already registered: EEXIST" EEXIST write "R $a"
+errcase "unregister a process not registered: ENOENT" ENOENT write "U $b"
+errcase "unregister a pid that does not exist: ENOENT" ENOENT write "U 4194000"
+errcase "nobody may not watch init: EPERM" EPERM write --uid 65534 "R 1"
+errcase "nobody may not unregister root's process: EPERM" EPERM write \
+	--uid 65534 "U $a"
+setpriv --reuid 65534 --regid 65534 --clear-groups sleep 600 &
+bg_pids+=("$!")
+nob=$!
+sleep 0.2
+errcase "nobody may watch its own process" OK write --uid 65534 "R $nob"
+errcase "nobody may unregister it" OK write --uid 65534 "U $nob"
+is "failed writes left the registration alone" "$(registered)" "$a"
+"$T" write "U $a" >/dev/null
+
+old_max=$(cat $PARAMS/max_pids)
+echo 3 > $PARAMS/max_pids
+pids=()
+for _ in 1 2 3 4; do spawn_sleeper; pids+=("$sleeper"); done
+for p in "${pids[@]:0:3}"; do "$T" write "R $p" >/dev/null; done
+errcase "over max_pids: ENOSPC" ENOSPC write "R ${pids[3]}"
+is "the three are still registered" "$(registered)" "${pids[*]:0:3}"
+for p in "${pids[@]:0:3}"; do "$T" write "U $p" >/dev/null; done
+echo "$old_max" > $PARAMS/max_pids
+
+# ----------------------------------------------------------------- mmap
+"$T" mmapcheck > "$tmp/mmap" 2>&1
+check "writable, oversized and out-of-range mappings are refused" \
+	test $? -eq 0
+sed 's/^/#   /' "$tmp/mmap"
+
+# ------------------------------------------------------------- sampling
+# A process that touches N fresh pages: its records sum to N minor faults
+# (plus the few of its own exit path), and its last record says EXITED.
+pages=8000
+"$T" touch $pages 300 1000 > "$tmp/touch.out" &
+tp=$!
+"$T" read --pid $tp --until-exit $tp --ms 60000 > "$tmp/touch.rec"
+wait $tp
+diag "$(cat "$tmp/touch.out")"
+sum_min=$(awk '$1 == "rec" { s += $6 } END { print s + 0 }' "$tmp/touch.rec")
+nrec=$(grep -c '^rec' "$tmp/touch.rec")
+loop_min=$(awk '{ print $4 }' "$tmp/touch.out")
+is "the loop itself took one minor fault per page (getrusage)" "$loop_min" $pages
+in_range "minor faults recorded for the touching process" "$sum_min" $pages $((pages + 64))
+check "several records for it ($nrec)" test "$nrec" -ge 3
+last_flags=$(awk '$1 == "rec" { f = $10 } END { print f }' "$tmp/touch.rec")
+is "its last record is flagged EXITED" "$((last_flags & 1))" 1
+is "first record is not flagged" \
+	"$(awk '$1 == "rec" { print $10; exit }' "$tmp/touch.rec")" 0
+is "an exited process leaves the status list" "$(registered)" ""
+sum_maj=$(awk '$1 == "rec" { s += $7 } END { print s + 0 }' "$tmp/touch.rec")
+is "no major faults without swap" "$sum_maj" 0
+max_rss=$(awk '$1 == "rec" && $8 > m { m = $8 } END { print m + 0 }' "$tmp/touch.rec")
+in_range "resident set size seen (KiB)" "$max_rss" $((pages * 4)) $((pages * 4 + 8192))
+is "reader lost nothing" "$(awk '$1 == "lost" { print $2 }' "$tmp/touch.rec")" 0
+
+# U writes a final record so nothing done since the last tick is lost.
+spawn_sleeper; s=$sleeper
+"$T" read --pid $s --until-exit $s --ms 20000 > "$tmp/unreg.rec" &
+rp=$!
+sleep 0.3
+"$T" write "R $s" >/dev/null
+sleep 0.3
+"$T" write "U $s" >/dev/null
+wait $rp
+is "U leaves a last record flagged UNREGISTERED" \
+	"$(awk '$1 == "rec" { f = $10 } END { print f }' "$tmp/unreg.rec")" 2
+
+# --------------------------------------------------------- many readers
+for _ in 1 2 3 4 5; do spawn_sleeper; "$T" write "R $sleeper" >/dev/null; done
+for i in 1 2 3; do
+	"$T" read --ms 2500 > "$tmp/multi.$i" &
+	eval "r$i=\$!"
+done
+"$T" hold 2 > "$tmp/hold"
+# shellcheck disable=SC2154
+wait "$r1" "$r2" "$r3"
+wakes=$(awk '$1 == "wakes" { print $2 }' "$tmp/hold")
+in_range "poll woke a reader once per tick over 2 s" "$wakes" 30 41
+for i in 1 2 3; do
+	grep '^rec' "$tmp/multi.$i" | sort -n -k2 > "$tmp/multi.$i.rec"
+done
+# The records all three saw must be identical, byte for byte.
+lo=0; hi=999999999999
+for i in 1 2 3; do
+	f=$(head -n1 "$tmp/multi.$i.rec" | cut -d' ' -f2)
+	l=$(tail -n1 "$tmp/multi.$i.rec" | cut -d' ' -f2)
+	[ "$f" -gt "$lo" ] && lo=$f
+	[ "$l" -lt "$hi" ] && hi=$l
+done
+for i in 1 2 3; do
+	awk -v a="$lo" -v b="$hi" '$2 >= a && $2 <= b' "$tmp/multi.$i.rec" > "$tmp/common.$i"
+done
+check "three readers at once each got records" \
+	test "$(grep -c '^rec' "$tmp/multi.1")" -ge 100 -a \
+	"$(grep -c '^rec' "$tmp/multi.2")" -ge 100 -a \
+	"$(grep -c '^rec' "$tmp/multi.3")" -ge 100
+check "readers agree on the $(wc -l < "$tmp/common.1") records they share" \
+	sh -c "test -s '$tmp/common.1' && cmp -s '$tmp/common.1' '$tmp/common.2' && cmp -s '$tmp/common.1' '$tmp/common.3'"
+is "no reader lost a record" \
+	"$(cat "$tmp"/multi.[123] | awk '$1 == "lost" { s += $2 } END { print s }')" 0
+
+# ----------------------------------------------------------- period change
+one=${bg_pids[-1]}
+echo 100 > $PARAMS/period_ms
+"$T" read --pid "$one" --ms 2200 > "$tmp/p100"
+echo 50 > $PARAMS/period_ms
+mean100=$(awk '$1 == "rec" { if (n++) { s += $3 - t } t = $3 } END { if (n > 2) printf "%.2f", s / (n - 1) / 1e6 }' "$tmp/p100")
+in_range "period_ms=100 at run time: mean interval in ms" "$mean100" 98 102
+check "period_ms=5 is refused" sh -c "! echo 5 > $PARAMS/period_ms 2>/dev/null"
+check "period_ms=junk is refused" sh -c "! echo junk > $PARAMS/period_ms 2>/dev/null"
+is "period unchanged after refusals" "$(cat $PARAMS/period_ms)" 50
+is "stats shows the period" "$(stat_value period_ms)" 50
+"$T" read --ms 500 > "$tmp/p50"
+is "the ring header shows the new period" \
+	"$(awk '$1 == "rec" { if (n++) { s += $3 - t } t = $3 } END { printf "%.0f", s / (n - 1) / 1e6 }' "$tmp/p50")" 50
+cleanup_bg
+
+# -------------------------------------------------- ring overflow, lost
+# A ring of one page holds 64 records; 20 processes at 20 Hz write 400 a
+# second, and a reader that sleeps a second between looks loses most.
+reload_module buffer_pages=1
+is "stats shows a ring of 64 records" "$(stat_value capacity)" 64
+for _ in $(seq 20); do spawn_sleeper; "$T" write "R $sleeper" >/dev/null; done
+h0=$(stat_value head)
+"$T" read --sleep-ms 1000 --ms 3000 > "$tmp/slow"
+h1=$(stat_value head)
+got=$(grep -c '^rec' "$tmp/slow")
+lost=$(awk '$1 == "lost" { print $2 }' "$tmp/slow")
+start=$(awk '$1 == "start" { print $2 }' "$tmp/slow")
+endseq=$(awk '$1 == "rec" { s = $2 } END { print s }' "$tmp/slow")
+gaps=$(awk '$1 == "rec" { if (n++ && $2 != p + 1) g += $2 - p - 1; else if (n == 1) g += $2 - '"$start"'; p = $2 } END { print g + 0 }' "$tmp/slow")
+diag "head $h0 -> $h1, read from $start to $endseq: got $got, lost $lost"
+check "a slow reader loses records when the ring overflows" test "$lost" -gt 0
+is "lost count equals the gaps in the sequence numbers" "$gaps" "$lost"
+is "received + lost = every record from start to the last read" \
+	$((got + lost)) $((endseq - start + 1))
+check "the last record read is among the newest 64" test $((h1 - endseq)) -le 64
+is "stats records = head" "$(stat_value records)" "$(stat_value head)"
+cleanup_bg
+reload_module
+
+# ------------------------------------------------------------------ end
+check_dmesg
+done_testing
+rm -rf "$tmp"
