@@ -14,7 +14,7 @@
 #include <linux/moduleparam.h>
 #include <linux/workqueue.h>
 
-#include "vmprof.h"
+#include "vmprof_mod.h"
 
 struct vmprof vmprof = {
 	.lock = __MUTEX_INITIALIZER(vmprof.lock),

@@ -14,7 +14,7 @@
 #include <linux/vmalloc.h>
 
 #include "compat.h"
-#include "vmprof.h"
+#include "vmprof_mod.h"
 
 /**
  * vmprof_ring_init() - allocate the ring and fill in its header

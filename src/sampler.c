@@ -26,7 +26,7 @@
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
 
-#include "vmprof.h"
+#include "vmprof_mod.h"
 
 /**
  * vmprof_read_counters() - read a whole process's cumulative counters

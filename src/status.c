@@ -22,7 +22,7 @@
 #include <linux/timekeeping.h>
 #include <linux/uaccess.h>
 
-#include "vmprof.h"
+#include "vmprof_mod.h"
 
 /**
  * vmprof_parse() - parse one status command

@@ -46,7 +46,7 @@
 #define VMPROF_STATS_PATH	"/proc/vmprof/stats"
 #define VMPROF_DEVICE_PATH	"/dev/vmprof"
 
-/* Longest command accepted by a write to /proc/vmprof/status. */
+/* A write to /proc/vmprof/status must be shorter than this (31 bytes). */
 #define VMPROF_CMD_MAX		32
 
 /* struct vmprof_record.flags */

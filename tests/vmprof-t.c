@@ -25,7 +25,8 @@
  *   vmprof-t hold SECONDS                 keep /dev/vmprof mapped & polled
  *
  * Record lines: "rec SEQ TIME_NS INTERVAL_NS CPU_NS MIN MAJ RSS_KB PID FLAGS".
- * At the end of read: "lost N" and "torn N".
+ * At the end of read: "end NEXT" (the record number after the last one
+ * looked at), "period MS" (from the ring header), "lost N" and "torn N".
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -331,7 +332,8 @@ static int cmd_read(int argc, char **argv)
 		else if (poll(&pfd, 1, 200) < 0 && errno != EINTR)
 			return 1;
 	}
-	printf("lost %" PRIu64 "\ntorn %" PRIu64 "\n", lost, torn);
+	printf("end %" PRIu64 "\nperiod %u\nlost %" PRIu64 "\ntorn %" PRIu64 "\n",
+	       next, r.hdr->period_ms, lost, torn);
 	return fflush(stdout) ? 1 : 0;
 }
 
@@ -386,7 +388,7 @@ static int cmd_hold(int argc, char **argv)
 			wakes++;
 	}
 	printf("wakes %ld head %" PRIu64 "\n", wakes,
-	       __atomic_load_n(&r.hdr->head, __ATOMIC_ACQUIRE));
+	       (uint64_t)__atomic_load_n(&r.hdr->head, __ATOMIC_ACQUIRE));
 	return 0;
 }
 

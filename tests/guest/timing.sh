@@ -35,7 +35,9 @@ wall=$(awk '{ print $4 }' "$tmp/spin.out")
 own=$(awk '{ print $6 }' "$tmp/spin.out")
 cpu=$(awk '$1 == "rec" { s += $5 } END { print s + 0 }' "$tmp/spin.rec")
 ratio=$(awk -v c="$cpu" -v w="$wall" 'BEGIN { printf "%.4f", c / w }')
-in_range "recorded CPU / wall time of a 2 s busy loop" "$ratio" 0.95 1.05
+# Wall time is the loose bound (a VM's vCPU shares the host with others);
+# the process's own CPU clock is the tight one.
+in_range "recorded CPU / wall time of a 2 s busy loop" "$ratio" 0.85 1.05
 # The records cover registration to exit, a little more than the loop the
 # process timed itself; never less than it, bar one 4 ms tick.
 in_range "recorded CPU minus the process's own CPU clock (ms)" \

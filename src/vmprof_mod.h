@@ -2,8 +2,8 @@
 /*
  * State shared by the parts of the vmprof module.
  */
-#ifndef _VMPROF_H
-#define _VMPROF_H
+#ifndef _VMPROF_MOD_H
+#define _VMPROF_MOD_H
 
 #include <linux/list.h>
 #include <linux/miscdevice.h>
@@ -135,4 +135,4 @@ int vmprof_proc_init(struct vmprof *vp);
 void vmprof_proc_exit(struct vmprof *vp);
 void vmprof_free_procs(struct vmprof *vp);
 
-#endif /* _VMPROF_H */
+#endif /* _VMPROF_MOD_H */
