@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Data files: writing rows as CSV, TSV or JSON lines, and reading CSV or
+ * TSV back.  A CSV/TSV file starts with a comment line naming the format
+ * and its version ("# vmprof-data 1 ..."), then a header row naming the
+ * columns; readers find columns by name, so columns may be added later.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define DATA_MAGIC	"# vmprof-data"
+#define DATA_VERSION	1
+
+enum { C_TIME, C_PID, C_NR, C_INTERVAL, C_MIN, C_MAJ, C_CPU, C_RSS, C_FLAGS,
+       C_COUNT };
+
+static const char *const col_names[C_COUNT] = {
+	"time_ns", "pid", "nr_pids", "interval_ns", "min_flt", "maj_flt",
+	"cpu_ns", "rss_kb", "flags",
+};
+
+int vmprof_format_parse(const char *name, enum vmprof_format *fmt)
+{
+	if (!strcmp(name, "csv"))
+		*fmt = VMPROF_FMT_CSV;
+	else if (!strcmp(name, "tsv"))
+		*fmt = VMPROF_FMT_TSV;
+	else if (!strcmp(name, "json"))
+		*fmt = VMPROF_FMT_JSON;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+void vmprof_row_from_record(struct vmprof_row *row,
+			    const struct vmprof_record *rec)
+{
+	memset(row, 0, sizeof(*row));
+	row->time_ns = rec->time_ns;
+	row->pid = rec->pid;
+	row->nr_pids = 1;
+	row->interval_ns = rec->interval_ns;
+	row->min_flt = rec->min_flt;
+	row->maj_flt = rec->maj_flt;
+	row->cpu_ns = rec->cpu_ns;
+	row->rss_kb = rec->rss_kb;
+	row->flags = rec->flags;
+}
+
+static int stream_status(FILE *f, int n)
+{
+	if (n >= 0 && !ferror(f))
+		return 0;
+	return errno ? -errno : -EIO;
+}
+
+int vmprof_write_header(FILE *f, enum vmprof_format fmt, int aggregate,
+			unsigned int period_ms)
+{
+	char sep = fmt == VMPROF_FMT_TSV ? '\t' : ',';
+	int n;
+
+	if (fmt == VMPROF_FMT_JSON)
+		return 0;	/* JSON lines name every field */
+	errno = 0;
+	n = fprintf(f, "%s %d layout=%s period_ms=%u\n", DATA_MAGIC,
+		    DATA_VERSION, aggregate ? "aggregate" : "per-process",
+		    period_ms);
+	if (n >= 0 && aggregate)
+		n = fprintf(f, "time_ns%cnr_pids%cinterval_ns%cmin_flt%cmaj_flt%ccpu_ns%ccpu_util%crss_kb\n",
+			    sep, sep, sep, sep, sep, sep, sep);
+	else if (n >= 0)
+		n = fprintf(f, "time_ns%cpid%cinterval_ns%cmin_flt%cmaj_flt%ccpu_ns%ccpu_util%crss_kb%cflags\n",
+			    sep, sep, sep, sep, sep, sep, sep, sep);
+	return stream_status(f, n);
+}
+
+int vmprof_write_row(FILE *f, enum vmprof_format fmt, int aggregate,
+		     const struct vmprof_row *row)
+{
+	double util = row->interval_ns ?
+		(double)row->cpu_ns / (double)row->interval_ns : 0.0;
+	char sep = fmt == VMPROF_FMT_TSV ? '\t' : ',';
+	int n;
+
+	errno = 0;
+	if (fmt == VMPROF_FMT_JSON && aggregate)
+		n = fprintf(f, "{\"time_ns\":%" PRIu64 ",\"nr_pids\":%" PRIu32
+			    ",\"interval_ns\":%" PRIu64 ",\"min_flt\":%" PRIu64
+			    ",\"maj_flt\":%" PRIu64 ",\"cpu_ns\":%" PRIu64
+			    ",\"cpu_util\":%.4f,\"rss_kb\":%" PRIu64 "}\n",
+			    row->time_ns, row->nr_pids, row->interval_ns,
+			    row->min_flt, row->maj_flt, row->cpu_ns, util,
+			    row->rss_kb);
+	else if (fmt == VMPROF_FMT_JSON)
+		n = fprintf(f, "{\"time_ns\":%" PRIu64 ",\"pid\":%" PRIu32
+			    ",\"interval_ns\":%" PRIu64 ",\"min_flt\":%" PRIu64
+			    ",\"maj_flt\":%" PRIu64 ",\"cpu_ns\":%" PRIu64
+			    ",\"cpu_util\":%.4f,\"rss_kb\":%" PRIu64
+			    ",\"flags\":%" PRIu32 "}\n",
+			    row->time_ns, row->pid, row->interval_ns,
+			    row->min_flt, row->maj_flt, row->cpu_ns, util,
+			    row->rss_kb, row->flags);
+	else if (aggregate)
+		n = fprintf(f, "%" PRIu64 "%c%" PRIu32 "%c%" PRIu64 "%c%" PRIu64
+			    "%c%" PRIu64 "%c%" PRIu64 "%c%.4f%c%" PRIu64 "\n",
+			    row->time_ns, sep, row->nr_pids, sep,
+			    row->interval_ns, sep, row->min_flt, sep,
+			    row->maj_flt, sep, row->cpu_ns, sep, util, sep,
+			    row->rss_kb);
+	else
+		n = fprintf(f, "%" PRIu64 "%c%" PRIu32 "%c%" PRIu64 "%c%" PRIu64
+			    "%c%" PRIu64 "%c%" PRIu64 "%c%.4f%c%" PRIu64 "%c%"
+			    PRIu32 "\n",
+			    row->time_ns, sep, row->pid, sep, row->interval_ns,
+			    sep, row->min_flt, sep, row->maj_flt, sep,
+			    row->cpu_ns, sep, util, sep, row->rss_kb, sep,
+			    row->flags);
+	return stream_status(f, n);
+}
+
+void vmprof_reader_init(struct vmprof_reader *rd)
+{
+	memset(rd, 0, sizeof(*rd));
+	for (int i = 0; i < C_COUNT; i++)
+		rd->col[i] = -1;
+}
+
+/* Split @line at @sep into at most @max fields; return the count. */
+static int split(char *line, char sep, char **fields, int max)
+{
+	int n = 0;
+	char *p = line;
+
+	for (;;) {
+		char *q = strchr(p, sep);
+
+		if (n == max)
+			return max + 1;
+		fields[n++] = p;
+		if (!q)
+			return n;
+		*q = '\0';
+		p = q + 1;
+	}
+}
+
+static int parse_u64(const char *s, uint64_t *v)
+{
+	char *end;
+	unsigned long long x;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	x = strtoull(s, &end, 10);
+	if (errno || *end)
+		return -1;
+	*v = x;
+	return 0;
+}
+
+static int header_row(struct vmprof_reader *rd, char *text)
+{
+	char *fields[32];
+	int n;
+
+	rd->sep = strchr(text, '\t') ? '\t' : ',';
+	n = split(text, rd->sep, fields, 31);
+	if (n > 31)
+		return -EBADMSG;
+	for (int i = 0; i < n; i++)
+		for (int c = 0; c < C_COUNT; c++)
+			if (!strcmp(fields[i], col_names[c]))
+				rd->col[c] = i;
+	rd->aggregate = rd->col[C_NR] >= 0 && rd->col[C_PID] < 0;
+	/* The columns every analysis needs. */
+	if (rd->col[C_TIME] < 0 || rd->col[C_INTERVAL] < 0 ||
+	    rd->col[C_MIN] < 0 || rd->col[C_MAJ] < 0 || rd->col[C_CPU] < 0 ||
+	    (rd->col[C_PID] < 0 && rd->col[C_NR] < 0))
+		return -EBADMSG;
+	rd->ncols = n;
+	return 0;
+}
+
+int vmprof_reader_line(struct vmprof_reader *rd, const char *line,
+		       struct vmprof_row *row)
+{
+	char buf[1024], *fields[32];
+	size_t len = strlen(line);
+	uint64_t v[C_COUNT] = { 0 };
+	int n;
+
+	rd->line++;
+	while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+		len--;
+	if (len >= sizeof(buf))
+		return -EBADMSG;
+	memcpy(buf, line, len);
+	buf[len] = '\0';
+
+	if (!strncmp(buf, DATA_MAGIC, strlen(DATA_MAGIC))) {
+		int ver;
+
+		if (sscanf(buf + strlen(DATA_MAGIC), "%d", &ver) != 1)
+			return -EBADMSG;
+		return ver == DATA_VERSION ? 0 : -EPROTO;
+	}
+	if (len == 0 || buf[0] == '#')
+		return 0;
+	if (!rd->ncols)
+		return header_row(rd, buf);
+
+	n = split(buf, rd->sep, fields, 31);
+	if (n != rd->ncols)
+		return -EBADMSG;
+	for (int c = 0; c < C_COUNT; c++) {
+		if (rd->col[c] < 0)
+			continue;
+		if (parse_u64(fields[rd->col[c]], &v[c]))
+			return -EBADMSG;
+	}
+	if (v[C_PID] > UINT32_MAX || v[C_NR] > UINT32_MAX ||
+	    v[C_FLAGS] > UINT32_MAX)
+		return -EBADMSG;
+	memset(row, 0, sizeof(*row));
+	row->time_ns = v[C_TIME];
+	row->pid = (uint32_t)v[C_PID];
+	row->nr_pids = rd->col[C_NR] >= 0 ? (uint32_t)v[C_NR] : 1;
+	row->interval_ns = v[C_INTERVAL];
+	row->min_flt = v[C_MIN];
+	row->maj_flt = v[C_MAJ];
+	row->cpu_ns = v[C_CPU];
+	row->rss_kb = v[C_RSS];
+	row->flags = (uint32_t)v[C_FLAGS];
+	return 1;
+}

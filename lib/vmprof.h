@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libvmprof: the user-space side of the vmprof kernel module.
+ *
+ * A session opens /proc/vmprof/status (to register and list processes),
+ * /proc/vmprof/stats, and optionally /dev/vmprof, whose ring of samples it
+ * maps read-only.  Every function that can fail returns 0 (or a count) on
+ * success and a negative errno value on failure; the library never prints
+ * and never exits.  vmprof_strerror() turns an error into a message.
+ *
+ * Link with `pkg-config --cflags --libs libvmprof`.  See libvmprof(3).
+ */
+#ifndef VMPROF_H
+#define VMPROF_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include <vmprof_abi.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------ session */
+
+struct vmprof_session;
+struct vmprof_ring;
+
+/* vmprof_session_open() flags */
+#define VMPROF_OPEN_RING	0x1U	/* also map /dev/vmprof for reading */
+#define VMPROF_OPEN_OLDEST	0x2U	/* with RING: start at the oldest record
+					 * still in the ring, not at the head */
+
+/**
+ * vmprof_session_open() - open the module's files
+ * @out:   the new session
+ * @root:  prefix of /proc and /dev paths, "" or NULL for the real ones
+ *	   (tests point it at a recorded tree)
+ * @flags: VMPROF_OPEN_* bits
+ *
+ * Return: 0, -ENOENT when the module is not loaded, -EACCES, -EPROTO when
+ * the ring's ABI is not the one this library was built for, -ENOMEM.
+ */
+int vmprof_session_open(struct vmprof_session **out, const char *root,
+			unsigned int flags);
+void vmprof_session_close(struct vmprof_session *s);
+
+/* Register or unregister a process.  Errors are the module's: -EINVAL,
+ * -ESRCH, -EEXIST, -ENOENT, -EPERM, -ENOSPC (see vmprof_strerror()). */
+int vmprof_register(struct vmprof_session *s, pid_t pid);
+int vmprof_unregister(struct vmprof_session *s, pid_t pid);
+
+/**
+ * vmprof_list() - the registered processes
+ * @pids:  array filled with up to @max pids
+ * @max:   its size
+ *
+ * Return: the number of registered processes (which may exceed @max: call
+ * again with a larger array), or -errno.
+ */
+int vmprof_list(struct vmprof_session *s, pid_t *pids, size_t max);
+
+/**
+ * vmprof_wait() - wait until the sampler has run a tick since the last call
+ * @timeout_ms: -1 to wait for ever
+ *
+ * Return: 1 after a tick, 0 on timeout, -EINTR on a signal, -EBADF without
+ * a ring, other -errno.
+ */
+int vmprof_wait(struct vmprof_session *s, int timeout_ms);
+
+/* The session's ring reader (NULL without VMPROF_OPEN_RING). */
+struct vmprof_ring *vmprof_session_ring(struct vmprof_session *s);
+
+/* ---------------------------------------------------------------- stats */
+
+/** struct vmprof_stats - /proc/vmprof/stats (see vmprof(4) in the README) */
+struct vmprof_stats {
+	uint64_t ticks;
+	uint64_t records;
+	uint64_t head;
+	uint64_t capacity;
+	uint64_t registered;
+	uint64_t max_pids;
+	uint64_t period_ms;
+	uint64_t overruns;
+	uint64_t samples;
+	uint64_t cost_last_ns;
+	uint64_t cost_max_ns;
+	uint64_t cost_total_ns;
+	uint64_t cost_per_sample_ns;
+};
+
+int vmprof_stats_read(struct vmprof_session *s, struct vmprof_stats *st);
+
+/* Parse the text of /proc/vmprof/stats; unknown keys are skipped. */
+int vmprof_stats_parse(const char *text, struct vmprof_stats *st);
+
+/* ------------------------------------------------------------------ ring */
+
+/**
+ * vmprof_ring_attach() - read a ring laid out in memory
+ * @out:   the new reader
+ * @mem:   header followed by the records (the /dev/vmprof layout)
+ * @len:   bytes at @mem
+ * @flags: VMPROF_OPEN_OLDEST to start at the oldest record, else at head
+ *
+ * Return: 0, -EPROTO for a bad magic, ABI version or record size, -EINVAL
+ * when @len is too short for the header's geometry, -ENOMEM.
+ */
+int vmprof_ring_attach(struct vmprof_ring **out, const void *mem, size_t len,
+		       unsigned int flags);
+void vmprof_ring_detach(struct vmprof_ring *r);
+
+/**
+ * vmprof_ring_next() - copy the next record
+ * @rec: where to copy it
+ *
+ * Records overwritten before they were read, or while being read, are
+ * skipped and counted in vmprof_ring_lost().
+ *
+ * Return: 0 with a record, -EAGAIN when none is ready yet.
+ */
+int vmprof_ring_next(struct vmprof_ring *r, struct vmprof_record *rec);
+
+/* Records lost so far by this reader: overwritten before or while read. */
+uint64_t vmprof_ring_lost(const struct vmprof_ring *r);
+/* Of those, the ones overwritten during the copy (torn reads). */
+uint64_t vmprof_ring_torn(const struct vmprof_ring *r);
+/* Number of the next record this reader will return. */
+uint64_t vmprof_ring_position(const struct vmprof_ring *r);
+const struct vmprof_ring_header *vmprof_ring_header(const struct vmprof_ring *r);
+
+/* ------------------------------------------------------------- helpers */
+
+/* CPU utilisation of one record: cpu_ns / interval_ns (1.0 = one CPU). */
+double vmprof_cpu_util(const struct vmprof_record *rec);
+
+/* A message for an error returned by this library (negative or not). */
+const char *vmprof_strerror(int err);
+
+/* ------------------------------------------------- data files and text */
+
+enum vmprof_format {
+	VMPROF_FMT_CSV,
+	VMPROF_FMT_TSV,
+	VMPROF_FMT_JSON,	/* JSON lines: one object per line */
+};
+
+/* Parse "csv", "tsv" or "json"; -EINVAL otherwise. */
+int vmprof_format_parse(const char *name, enum vmprof_format *fmt);
+
+/**
+ * struct vmprof_row - one line of a data file: a record, or a tick summed
+ * over processes (pid 0, nr_pids > 0, flags 0)
+ */
+struct vmprof_row {
+	uint64_t time_ns;
+	uint32_t pid;
+	uint32_t nr_pids;
+	uint64_t interval_ns;
+	uint64_t min_flt;
+	uint64_t maj_flt;
+	uint64_t cpu_ns;
+	uint64_t rss_kb;
+	uint32_t flags;
+};
+
+/* The row of one record. */
+void vmprof_row_from_record(struct vmprof_row *row,
+			    const struct vmprof_record *rec);
+
+/*
+ * Write the header (for CSV and TSV: a comment line naming the format and
+ * its version, then the column names) and rows.  @aggregate selects the
+ * per-tick layout.  Return 0 or -errno of the stream (-EIO if unknown).
+ */
+int vmprof_write_header(FILE *f, enum vmprof_format fmt, int aggregate,
+			unsigned int period_ms);
+int vmprof_write_row(FILE *f, enum vmprof_format fmt, int aggregate,
+		     const struct vmprof_row *row);
+
+/**
+ * struct vmprof_reader - parser state of a CSV or TSV data file
+ * @line:    number of the last line read (for messages)
+ * @ncols:   columns in the header row
+ * @col:     for each field of struct vmprof_row, its column or -1
+ * @sep:     ',' or '\t'
+ * @aggregate: the file is in the per-tick layout
+ */
+struct vmprof_reader {
+	unsigned long line;
+	int ncols;
+	int col[9];
+	char sep;
+	int aggregate;
+};
+
+void vmprof_reader_init(struct vmprof_reader *rd);
+
+/**
+ * vmprof_reader_line() - feed one line of a data file
+ * @line: the text, with or without its newline
+ * @row:  filled when a data row was read
+ *
+ * Return: 1 for a data row, 0 for a comment, blank or header line,
+ * -EBADMSG for a malformed line (rd->line says which), -EPROTO for an
+ * unknown format version.
+ */
+int vmprof_reader_line(struct vmprof_reader *rd, const char *line,
+		       struct vmprof_row *row);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VMPROF_H */

@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* vmprof plot FILE -o OUT.png|OUT.svg */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "builtin.h"
+#include "datafile.h"
+#include "util.h"
+
+const char plot_usage[] =
+"Usage: vmprof plot [OPTION]... FILE -o OUT.png|OUT.svg\n"
+"\n"
+"Draw a data file with gnuplot, in three panels sharing the time axis:\n"
+"  1. cumulative minor faults (left axis, solid) and major faults (right\n"
+"     axis, dashed) since the start;\n"
+"  2. fault rates in faults per second over each sample;\n"
+"  3. CPU utilisation in % (100 % = one CPU busy).\n"
+"One line per process, plus their total when there are several.\n"
+"\n"
+"Options:\n"
+"  -o, --output OUT    the picture; its extension picks PNG or SVG\n"
+"  -t, --title TEXT    title (default: the data file's name)\n"
+"  -s, --script FILE   also save the gnuplot script (with its data) to FILE\n"
+"  -h, --help          show this help\n"
+"\n"
+"Examples:\n"
+"  vmprof plot vmprof.csv -o vmprof.png\n"
+"  vmprof plot -t 'sort, 1 GiB' sort.csv -o sort.svg\n";
+
+struct series {
+	uint32_t pid;		/* 0: the total */
+	struct vmprof_row *rows;
+	size_t n, cap;
+};
+
+struct plot {
+	struct series *s;
+	size_t n;
+	uint64_t t0;
+};
+
+static int push(struct series *s, const struct vmprof_row *row)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 256;
+		struct vmprof_row *r = realloc(s->rows, cap * sizeof(*r));
+
+		if (!r)
+			return -ENOMEM;
+		s->rows = r;
+		s->cap = cap;
+	}
+	s->rows[s->n++] = *row;
+	return 0;
+}
+
+static int add(const struct vmprof_row *row, void *arg)
+{
+	struct plot *p = arg;
+	uint64_t start = row->time_ns - row->interval_ns;
+	size_t i;
+
+	if (!p->n || start < p->t0)
+		p->t0 = start;
+	for (i = 0; i < p->n && p->s[i].pid != row->pid; i++)
+		;
+	if (i == p->n) {
+		struct series *s = realloc(p->s, (p->n + 1) * sizeof(*s));
+
+		if (!s)
+			return -ENOMEM;
+		p->s = s;
+		memset(&p->s[p->n], 0, sizeof(*s));
+		p->s[p->n++].pid = row->pid;
+	}
+	return push(&p->s[i], row);
+}
+
+static int by_time(const void *a, const void *b)
+{
+	const struct vmprof_row *x = a, *y = b;
+
+	return x->time_ns < y->time_ns ? -1 : x->time_ns > y->time_ns;
+}
+
+/* The total of several processes: one row per distinct time stamp. */
+static int make_total(struct plot *p, struct series *total)
+{
+	struct series all = { 0 };
+	int err = 0;
+
+	for (size_t i = 0; i < p->n && !err; i++)
+		for (size_t j = 0; j < p->s[i].n && !err; j++)
+			err = push(&all, &p->s[i].rows[j]);
+	if (err) {
+		free(all.rows);
+		return err;
+	}
+	qsort(all.rows, all.n, sizeof(*all.rows), by_time);
+	memset(total, 0, sizeof(*total));
+	for (size_t j = 0; j < all.n && !err; j++) {
+		const struct vmprof_row *r = &all.rows[j];
+		struct vmprof_row *t = total->n ? &total->rows[total->n - 1] : NULL;
+
+		if (!t || t->time_ns != r->time_ns) {
+			err = push(total, r);
+			continue;
+		}
+		t->min_flt += r->min_flt;
+		t->maj_flt += r->maj_flt;
+		t->cpu_ns += r->cpu_ns;
+		if (r->interval_ns > t->interval_ns)
+			t->interval_ns = r->interval_ns;
+	}
+	free(all.rows);
+	return err;
+}
+
+static void name_of(const struct series *s, char *buf, size_t size)
+{
+	if (s->pid)
+		snprintf(buf, size, "pid %" PRIu32, s->pid);
+	else
+		snprintf(buf, size, "%s", s->rows && s->rows[0].nr_pids > 1 ?
+			 "all (per tick)" : "total");
+}
+
+static void write_block(FILE *f, const struct plot *p, const struct series *s,
+			size_t idx)
+{
+	uint64_t min = 0, maj = 0;
+
+	fprintf(f, "$s%zu << EOD\n", idx);
+	for (size_t j = 0; j < s->n; j++) {
+		const struct vmprof_row *r = &s->rows[j];
+		double secs = (double)r->interval_ns / 1e9;
+
+		min += r->min_flt;
+		maj += r->maj_flt;
+		fprintf(f, "%.3f %" PRIu64 " %" PRIu64 " %.1f %.1f %.2f\n",
+			(double)(r->time_ns - p->t0) / 1e9, min, maj,
+			secs > 0 ? (double)r->min_flt / secs : 0.0,
+			secs > 0 ? (double)r->maj_flt / secs : 0.0,
+			r->interval_ns ? 100.0 * (double)r->cpu_ns /
+					 (double)r->interval_ns : 0.0);
+	}
+	fprintf(f, "EOD\n");
+}
+
+/* gnuplot's single-quoted strings: double every quote. */
+static void put_quoted(FILE *f, const char *s)
+{
+	fputc('\'', f);
+	for (; *s; s++) {
+		if (*s == '\'')
+			fputc('\'', f);
+		fputc(*s, f);
+	}
+	fputc('\'', f);
+}
+
+static void write_script(FILE *f, const struct plot *p, size_t nseries,
+			 const char *out, const char *title)
+{
+	size_t len = strlen(out);
+	int svg = len > 4 && !strcmp(out + len - 4, ".svg");
+	static const char *const panel[3][2] = {
+		{ "1:2", "1:3" }, { "1:4", "1:5" }, { "1:6", NULL },
+	};
+	static const char *const ylabel[3] = {
+		"minor faults (cumulative)", "faults per second",
+		"CPU utilisation (%)",
+	};
+
+	fprintf(f, "# vmprof plot: gnuplot script with its data inline\n");
+	fprintf(f, "set terminal %s size 1000,1000 font ',10'\n",
+		svg ? "svg dynamic" : "pngcairo");
+	fprintf(f, "set output ");
+	put_quoted(f, out);
+	fputc('\n', f);
+	for (size_t i = 0; i < nseries; i++)
+		write_block(f, p, &p->s[i], i);
+	fprintf(f, "set multiplot layout 3,1 title ");
+	put_quoted(f, title);
+	fprintf(f, "\nset grid\nset key outside right top\nset xlabel 'time (s)'\n"
+		"set lmargin 12\nset rmargin 28\n");
+	for (int k = 0; k < 3; k++) {
+		fprintf(f, "set ylabel '%s'\n", ylabel[k]);
+		if (k == 0)
+			fprintf(f, "set y2label 'major faults (cumulative)'\n"
+				"set y2tics\nset ytics nomirror\n");
+		else
+			fprintf(f, "unset y2label\nunset y2tics\nset ytics mirror\n");
+		fprintf(f, "plot ");
+		for (size_t i = 0; i < nseries; i++) {
+			char name[32];
+
+			name_of(&p->s[i], name, sizeof(name));
+			fprintf(f, "%s$s%zu using %s with lines lw 2 lc %zu title '%s%s'",
+				i ? ", \\\n     " : "", i, panel[k][0], i + 1, name,
+				k == 2 ? "" : " minor");
+			if (panel[k][1])
+				fprintf(f, ", \\\n     $s%zu using %s%s with lines lw 2 dt 2 lc %zu title '%s major'",
+					i, panel[k][1], k == 0 ? " axes x1y2" : "",
+					i + 1, name);
+		}
+		fputc('\n', f);
+	}
+	fprintf(f, "unset multiplot\n");
+}
+
+int cmd_plot(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "title", required_argument, NULL, 't' },
+		{ "script", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *out = NULL, *title = NULL, *script = NULL, *in;
+	struct plot p = { 0 };
+	size_t nseries = 0, len;
+	int c, rc, st;
+	FILE *f;
+
+	while ((c = getopt_long(argc, argv, "o:t:s:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			out = optarg;
+			break;
+		case 't':
+			title = optarg;
+			break;
+		case 's':
+			script = optarg;
+			break;
+		case 'h':
+			return util_help(plot_usage);
+		default:
+			return util_usage_error(NULL);
+		}
+	}
+	if (argc - optind != 1)
+		return util_usage_error("expected one data FILE");
+	if (!out)
+		return util_usage_error("expected -o OUT.png or -o OUT.svg");
+	len = strlen(out);
+	if (len < 5 || (strcmp(out + len - 4, ".png") && strcmp(out + len - 4, ".svg")))
+		return util_usage_error("the output must end in .png or .svg");
+	in = argv[optind];
+	rc = datafile_read(in, add, &p);
+	nseries = p.n;
+	if (rc)
+		goto out;
+	if (!p.n) {
+		rc = util_fail("%s has no samples to plot", in);
+		goto out;
+	}
+	if (p.n > 1) {
+		struct series *s = realloc(p.s, (p.n + 1) * sizeof(*s));
+
+		if (!s || make_total(&p, &s[p.n])) {
+			p.s = s ? s : p.s;
+			rc = util_fail("out of memory");
+			goto out;
+		}
+		p.s = s;
+		nseries = p.n + 1;
+	}
+	if (script) {
+		f = fopen(script, "w");
+		if (!f) {
+			rc = util_fail("cannot create %s: %s", script, strerror(errno));
+			goto out;
+		}
+		write_script(f, &p, nseries, out, title ? title : in);
+		rc = util_close_file(f, script);
+		if (rc)
+			goto out;
+	}
+	f = popen("gnuplot", "w");
+	if (!f) {
+		rc = util_fail("cannot run gnuplot: %s", strerror(errno));
+		goto out;
+	}
+	write_script(f, &p, nseries, out, title ? title : in);
+	st = pclose(f);
+	if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st)) {
+		rc = util_fail(WIFEXITED(st) && WEXITSTATUS(st) == 127 ?
+			       "gnuplot not found: install it (apt-get install gnuplot-nox)" :
+			       "gnuplot failed to draw %s", out);
+		goto out;
+	}
+	rc = EXIT_OK;
+out:
+	for (size_t i = 0; i < nseries && p.s; i++)
+		free(p.s[i].rows);
+	free(p.s);
+	return rc;
+}

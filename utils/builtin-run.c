@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* vmprof run [-o FILE] [--period MS] -- CMD ARGS */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "builtin.h"
+#include "report.h"
+#include "stream.h"
+#include "util.h"
+#include "vmprof.h"
+
+#define PERIOD_PARAM "/sys/module/vmprof/parameters/period_ms"
+
+const char run_usage[] =
+"Usage: vmprof run [OPTION]... [--] COMMAND [ARG]...\n"
+"\n"
+"Run COMMAND under profiling: it is registered with the vmprof module before\n"
+"it executes its first instruction, so no fault is missed, and its samples\n"
+"(all threads) are recorded until it exits.  Then a summary is printed on\n"
+"standard error.  The exit status is COMMAND's (128+N if killed by signal N).\n"
+"Processes COMMAND forks are not followed.\n"
+"\n"
+"Options:\n"
+"  -o, --output FILE   data file (default vmprof.csv; - for standard output)\n"
+"  -f, --format FMT    csv (default), tsv or json\n"
+"  -a, --aggregate     one row per tick instead of per process\n"
+"      --period MS     set the module's period_ms for the run (root; it is\n"
+"                      global, and restored afterwards)\n"
+"  -q, --quiet         no summary\n"
+"  -h, --help          show this help\n"
+"\n"
+"Examples:\n"
+"  vmprof run -- vmprof-work 256 R 20000 5\n"
+"  vmprof run -o sort.csv -- sort -S 1G big.txt -o /dev/null\n"
+"  vmprof run --period 10 -o fast.csv -- ./a.out\n"
+"  vmprof report sort.csv; vmprof plot sort.csv -o sort.png\n";
+
+static pid_t child;
+
+static void forward_term(int sig)
+{
+	if (child > 0)
+		kill(child, sig);
+}
+
+static int read_param(unsigned int *v)
+{
+	FILE *f = fopen(PERIOD_PARAM, "r");
+	int ok;
+
+	if (!f)
+		return -errno;
+	ok = fscanf(f, "%u", v) == 1;
+	fclose(f);
+	return ok ? 0 : -EBADMSG;
+}
+
+static int write_param(unsigned int v)
+{
+	FILE *f = fopen(PERIOD_PARAM, "w");
+	int err = 0;
+
+	if (!f)
+		return -errno;
+	if (fprintf(f, "%u\n", v) < 0)
+		err = -errno;
+	if (fclose(f) && !err)
+		err = -errno;
+	return err;
+}
+
+static void on_record(const struct vmprof_record *rec, void *arg)
+{
+	struct vmprof_row row;
+
+	vmprof_row_from_record(&row, rec);
+	report_add(arg, &row);
+}
+
+/*
+ * Fork a child that waits on @go before exec'ing @argv; an exec failure
+ * comes back through @err_pipe (closed by a successful exec).
+ */
+static pid_t spawn(char **argv, int go[2], int err_pipe[2])
+{
+	pid_t pid = fork();
+	char c;
+
+	if (pid != 0)
+		return pid;
+	close(go[1]);
+	close(err_pipe[0]);
+	if (read(go[0], &c, 1) != 1)
+		_exit(127);
+	close(go[0]);
+	execvp(argv[0], argv);
+	c = (char)errno;
+	if (write(err_pipe[1], &c, 1) < 0)
+		_exit(127);
+	_exit(127);
+}
+
+int cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "aggregate", no_argument, NULL, 'a' },
+		{ "period", required_argument, NULL, 'P' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct stream_opts o = { .fmt = VMPROF_FMT_CSV };
+	const char *out = "vmprof.csv";
+	unsigned int period = 0, old_period = 0;
+	int go[2], ep[2], quiet = 0, c, err, rc, status = 0;
+	struct stream_result res = { 0 };
+	struct vmprof_session *s;
+	struct sigaction sa;
+	struct report rep;
+	char exec_errno;
+
+	while ((c = getopt_long(argc, argv, "+o:f:aqh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			out = optarg;
+			break;
+		case 'f':
+			if (vmprof_format_parse(optarg, &o.fmt))
+				return util_usage_error("--format must be csv, tsv or json");
+			break;
+		case 'a':
+			o.aggregate = 1;
+			break;
+		case 'P':
+			period = (unsigned int)util_parse_ulong(optarg, "period", 10, 60000);
+			break;
+		case 'q':
+			quiet = 1;
+			break;
+		case 'h':
+			return util_help(run_usage);
+		default:
+			return util_usage_error(NULL);
+		}
+	}
+	if (optind >= argc)
+		return util_usage_error("expected a COMMAND to run");
+
+	err = vmprof_session_open(&s, NULL, VMPROF_OPEN_RING);
+	if (err)
+		return util_fail_open(err);
+	if (!strcmp(out, "-")) {
+		o.out = stdout;
+		o.out_name = "standard output";
+	} else {
+		o.out = fopen(out, "w");
+		o.out_name = out;
+		if (!o.out) {
+			vmprof_session_close(s);
+			return util_fail("cannot create %s: %s (choose another file with -o)",
+					 out, strerror(errno));
+		}
+	}
+	if (period) {
+		err = read_param(&old_period);
+		if (!err)
+			err = write_param(period);
+		if (err) {
+			vmprof_session_close(s);
+			return util_fail_errno(err, "cannot set %s (needs root)", PERIOD_PARAM);
+		}
+	}
+
+	report_init(&rep);
+	o.on_record = on_record;
+	o.arg = &rep;
+	if (pipe2(go, O_CLOEXEC) || pipe2(ep, O_CLOEXEC)) {
+		rc = util_fail("pipe: %s", strerror(errno));
+		goto out;
+	}
+	child = spawn(argv + optind, go, ep);
+	if (child < 0) {
+		rc = util_fail("fork: %s", strerror(errno));
+		goto out;
+	}
+	close(go[0]);
+	close(ep[1]);
+	/* Registered while it waits: the profile starts before exec. */
+	err = vmprof_register(s, child);
+	if (err) {
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+		rc = util_fail_errno(err, "cannot register the command's process");
+		goto out;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = forward_term;
+	sigaction(SIGTERM, &sa, NULL);
+	/* Ctrl-C reaches the command from the terminal; we wait for it. */
+	signal(SIGINT, SIG_IGN);
+	if (write(go[1], "g", 1) != 1) {
+		kill(child, SIGKILL);
+		rc = util_fail("cannot start the command: %s", strerror(errno));
+		goto reap;
+	}
+	close(go[1]);
+	if (read(ep[0], &exec_errno, 1) == 1) {
+		waitpid(child, NULL, 0);
+		util_warn("cannot run %s: %s", argv[optind],
+			  strerror(exec_errno));
+		/* The shell's convention: 127 not found, 126 not runnable. */
+		rc = exec_errno == ENOENT ? 127 : 126;
+		goto out;
+	}
+	close(ep[0]);
+
+	/* Not reaped until its last record is in: it stays a zombie, so
+	 * the module reads its final counts. */
+	o.until_exit = child;
+	rc = stream_run(s, &o, &res);
+	if (!res.saw_exit && rc == EXIT_OK)
+		rc = util_fail("the module did not report the end of %d", (int)child);
+reap:
+	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+		;
+	if (o.out != stdout && util_close_file(o.out, out))
+		rc = EXIT_FAIL;
+	o.out = NULL;
+	if (res.lost)
+		util_warn("%llu records lost (the ring overflowed)", res.lost);
+	if (!quiet) {
+		fprintf(stderr, "vmprof: %s %s %d; %llu samples in %s\n",
+			argv[optind],
+			WIFSIGNALED(status) ? "killed by signal" : "exited with",
+			WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status),
+			res.records, out);
+		report_print(&rep, stderr);
+	}
+	if (rc == EXIT_OK)
+		rc = WIFSIGNALED(status) ? 128 + WTERMSIG(status) :
+					   WEXITSTATUS(status);
+out:
+	if (o.out && o.out != stdout)
+		fclose(o.out);
+	if (o.out == stdout && util_close_stdout())
+		rc = EXIT_FAIL;
+	if (period)
+		write_param(old_period);
+	report_free(&rep);
+	vmprof_session_close(s);
+	return rc;
+}

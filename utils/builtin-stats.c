@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* vmprof stats */
+#define _GNU_SOURCE
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "builtin.h"
+#include "util.h"
+#include "vmprof.h"
+
+const char stats_usage[] =
+"Usage: vmprof stats\n"
+"\n"
+"Show /proc/vmprof/stats: ticks run, records written, registered processes,\n"
+"the period, ticks skipped because the sampler ran late (overruns), and\n"
+"the sampler's own cost: last, longest and mean time of a tick, and the\n"
+"mean cost of sampling one process once.\n"
+"\n"
+"Examples:\n"
+"  vmprof stats\n"
+"  watch -n1 vmprof stats\n";
+
+int cmd_stats(int argc, char **argv)
+{
+	struct vmprof_session *s;
+	struct vmprof_stats st;
+	int err, rc = builtin_help_opt(argc, argv, stats_usage);
+
+	if (rc >= 0)
+		return rc;
+	if (argc > 1)
+		return util_usage_error("stats takes no arguments");
+	err = vmprof_session_open(&s, NULL, 0);
+	if (err)
+		return util_fail_open(err);
+	err = vmprof_stats_read(s, &st);
+	vmprof_session_close(s);
+	if (err)
+		return util_fail_errno(err, "cannot read %s", VMPROF_STATS_PATH);
+	printf("period            %" PRIu64 " ms\n", st.period_ms);
+	printf("registered        %" PRIu64 " (at most %" PRIu64 ")\n",
+	       st.registered, st.max_pids);
+	printf("ticks             %" PRIu64 " (%" PRIu64 " skipped: overruns)\n",
+	       st.ticks, st.overruns);
+	printf("records           %" PRIu64 " (ring of %" PRIu64 ")\n",
+	       st.records, st.capacity);
+	printf("tick cost         last %.1f us, max %.1f us, mean %.1f us\n",
+	       (double)st.cost_last_ns / 1e3, (double)st.cost_max_ns / 1e3,
+	       st.ticks ? (double)st.cost_total_ns / (double)st.ticks / 1e3 : 0.0);
+	printf("per process       %.2f us per sample (%" PRIu64 " samples)\n",
+	       (double)st.cost_per_sample_ns / 1e3, st.samples);
+	return util_close_stdout();
+}

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The vmprof subcommands: one file each, one row each in vmprof.c. */
+#ifndef VMPROF_BUILTIN_H
+#define VMPROF_BUILTIN_H
+
+struct cmd_struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *usage;	/* the whole --help text */
+	const char *summary;	/* one line for `vmprof help` */
+};
+
+int cmd_register(int argc, char **argv);
+int cmd_unregister(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
+
+extern const char register_usage[], unregister_usage[], list_usage[],
+	stats_usage[], run_usage[], report_usage[], plot_usage[];
+
+/* Handle -h/--help for a command with no other option parsing of its own:
+ * returns -1 to go on, else the exit status. */
+int builtin_help_opt(int argc, char **argv, const char *usage);
+
+#endif

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Streaming records from the ring into a data file (monitor and run). */
+#ifndef VMPROF_STREAM_H
+#define VMPROF_STREAM_H
+
+#include <signal.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "vmprof.h"
+
+/* Set by the SIGINT/SIGTERM handler of stream_catch_signals(). */
+extern volatile sig_atomic_t stream_exiting;
+
+struct stream_opts {
+	FILE *out;
+	const char *out_name;
+	enum vmprof_format fmt;
+	int aggregate;
+	const pid_t *pids;	/* only these pids, if npids > 0 */
+	size_t npids;
+	double duration_s;	/* stop after this long, if > 0 */
+	int until_empty;	/* stop once nothing is registered */
+	pid_t until_exit;	/* stop after this pid's last record */
+	/* Called for each record kept (before aggregation), may be NULL. */
+	void (*on_record)(const struct vmprof_record *rec, void *arg);
+	void *arg;
+};
+
+struct stream_result {
+	unsigned long long records;	/* records written (per process) */
+	unsigned long long rows;	/* rows written */
+	unsigned long long lost;	/* overwritten before they were read */
+	int saw_exit;			/* until_exit's last record was read */
+};
+
+void stream_catch_signals(void);
+
+/*
+ * Stream until a stop condition: returns EXIT_OK, or EXIT_FAIL after
+ * printing what went wrong (a write error: nothing is silently dropped).
+ */
+int stream_run(struct vmprof_session *s, const struct stream_opts *o,
+	       struct stream_result *res);
+
+#endif

@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "util.h"
+#include "vmprof.h"
+
+static const char *prog = "vmprof";
+
+void util_set_prog(const char *name)
+{
+	prog = name;
+}
+
+const char *util_prog(void)
+{
+	return prog;
+}
+
+static void vmsg(const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: ", prog);
+	vfprintf(stderr, fmt, ap);
+}
+
+void util_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int util_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return EXIT_FAIL;
+}
+
+int util_fail_errno(int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(fmt, ap);
+	va_end(ap);
+	fprintf(stderr, ": %s\n", vmprof_strerror(err));
+	return EXIT_FAIL;
+}
+
+int util_fail_open(int err)
+{
+	if (err == -ENOENT)
+		return util_fail("%s", MODULE_HINT);
+	if (err == -EACCES)
+		return util_fail("cannot open %s or %s: permission denied (is the module's udev rule installed?)",
+				 VMPROF_STATUS_PATH, VMPROF_DEVICE_PATH);
+	return util_fail_errno(err, "cannot open the vmprof module's files");
+}
+
+int util_usage_error(const char *msg)
+{
+	if (msg)
+		fprintf(stderr, "%s: %s\n", prog, msg);
+	fprintf(stderr, "Try '%s --help' for more information.\n", prog);
+	return EXIT_USAGE;
+}
+
+int util_help(const char *text)
+{
+	fputs(text, stdout);
+	return util_close_stdout();
+}
+
+int util_version(void)
+{
+	printf("%s (%s) %s\n", prog, PACKAGE_NAME, PACKAGE_VERSION);
+	return util_close_stdout();
+}
+
+unsigned long util_parse_ulong(const char *s, const char *what,
+			       unsigned long min, unsigned long max)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || *s == '-' || v < min || v > max) {
+		fprintf(stderr, "%s: invalid %s '%s': expected a whole number from %lu to %lu\n",
+			prog, what, s, min, max);
+		exit(EXIT_USAGE);
+	}
+	return v;
+}
+
+double util_parse_double(const char *s, const char *what, double min,
+			 double max)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !(v >= min && v <= max)) {
+		fprintf(stderr, "%s: invalid %s '%s': expected a number from %g to %g\n",
+			prog, what, s, min, max);
+		exit(EXIT_USAGE);
+	}
+	return v;
+}
+
+int util_close_file(FILE *f, const char *name)
+{
+	int err = ferror(f);
+
+	errno = 0;
+	if (fclose(f) || err) {
+		fprintf(stderr, "%s: error writing %s: %s\n", prog, name,
+			errno ? strerror(errno) : "write error");
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
+
+int util_close_stdout(void)
+{
+	return util_close_file(stdout, "standard output");
+}

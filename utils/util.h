@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Helpers shared by the vmprof tools: messages, exit codes, numbers. */
+#ifndef VMPROF_UTIL_H
+#define VMPROF_UTIL_H
+
+#include <limits.h>
+#include <stdio.h>
+
+/* Exit status convention of every tool. */
+#define EXIT_OK		0	/* done */
+#define EXIT_FAIL	1	/* the work failed (module, file, process) */
+#define EXIT_USAGE	2	/* bad command line */
+
+#define MODULE_HINT \
+	"the vmprof module is not loaded: run `modprobe vmprof` (as root), " \
+	"or try vmprof inside a VM with `vmprof-lab -- COMMAND`"
+
+void util_set_prog(const char *name);
+const char *util_prog(void);
+
+/* Print "PROG: message" on stderr; the fail ones return EXIT_FAIL. */
+void util_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int util_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "PROG: what: <libvmprof message>", with the module hint for -ENOENT
+ * from vmprof_session_open(). */
+int util_fail_errno(int err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int util_fail_open(int err);
+
+/* Print @msg (if any) and "Try 'PROG --help'" on stderr; EXIT_USAGE. */
+int util_usage_error(const char *msg);
+/* Print the help text on stdout; EXIT_OK, or EXIT_FAIL on a write error. */
+int util_help(const char *text);
+int util_version(void);
+
+/* Parse a whole decimal number in [min, max] or exit with EXIT_USAGE. */
+unsigned long util_parse_ulong(const char *s, const char *what,
+			       unsigned long min, unsigned long max);
+double util_parse_double(const char *s, const char *what, double min,
+			 double max);
+
+/* Flush and close stdout; report a write error (a full disk). */
+int util_close_stdout(void);
+/* Flush and close @f named @name; 0 or an error message and EXIT_FAIL. */
+int util_close_file(FILE *f, const char *name);
+
+#endif

@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * vmprof-work: the workload generator of the vmprof case studies.
+ *
+ * Allocates SIZE_MB of anonymous memory, then ITERATIONS times makes
+ * ACCESSES page accesses (a read-modify-write of one byte of the page) in
+ * a random or a local pattern, pausing between iterations.  At exit it
+ * prints its own fault counts and CPU time so profiles can be checked.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vmprof.h"
+#include "util.h"
+
+/* Locality: accesses stay within a window of this many pages... */
+#define WINDOW_PAGES	64
+/* ...which moves by one page every this many accesses... */
+#define WINDOW_STEP	100
+/* ...and one access in this many goes anywhere. */
+#define STRAY_ONE_IN	50
+
+static const char usage_text[] =
+"Usage: vmprof-work [OPTION]... SIZE_MB PATTERN ACCESSES [ITERATIONS]\n"
+"\n"
+"Touch SIZE_MB of memory with ACCESSES page accesses per iteration, for\n"
+"ITERATIONS iterations (default 20) with a pause between them.\n"
+"PATTERN is R (random: any page, uniformly) or L (locality: accesses stay\n"
+"in a 256 KiB window that moves slowly through the memory; 1 in 50 strays).\n"
+"At exit prints its own minor/major faults and CPU time (getrusage).\n"
+"\n"
+"Options:\n"
+"  -p, --pause-ms MS   pause between iterations (default 1000)\n"
+"  -t, --threads N     share the accesses among N threads (default 1)\n"
+"  -r, --register      register this process with vmprof first\n"
+"  -s, --seed N        random seed (default 1): runs are repeatable\n"
+"      --thp           allow transparent huge pages (default: 4 KiB pages,\n"
+"                      so one first touch is one fault)\n"
+"  -h, --help          show this help\n"
+"  -V, --version       show the version\n"
+"\n"
+"Examples:\n"
+"  vmprof-work 1024 R 50000          random accesses over 1 GiB\n"
+"  vmprof-work 1024 L 10000 5        local accesses, 5 iterations\n"
+"  vmprof-work -p 0 -t 4 256 R 100000 1\n"
+"  vmprof run -- vmprof-work 200 R 10000\n";
+
+struct job {
+	char *mem;
+	size_t pages;
+	long psz;
+	int local;
+	unsigned long accesses;
+	unsigned long iterations;
+	long pause_ms;
+	unsigned int threads;
+	unsigned long seed;
+};
+
+struct worker {
+	const struct job *job;
+	unsigned int index;
+	pthread_t thread;
+	uint64_t state;
+	unsigned long sum;
+};
+
+static uint64_t next_random(uint64_t *s)
+{
+	/* xorshift64*: fast, and enough for picking pages. */
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * 2685821657736338717ULL;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+static void *run_worker(void *arg)
+{
+	struct worker *w = arg;
+	const struct job *j = w->job;
+	unsigned long n = j->accesses / j->threads +
+			  (w->index < j->accesses % j->threads);
+	size_t base = (j->pages / j->threads) * w->index;
+
+	for (unsigned long it = 0; it < j->iterations; it++) {
+		for (unsigned long i = 0; i < n; i++) {
+			uint64_t r = next_random(&w->state);
+			size_t page;
+
+			if (!j->local || r % STRAY_ONE_IN == 0) {
+				page = (size_t)(r >> 8) % j->pages;
+			} else {
+				size_t win = j->pages < WINDOW_PAGES ?
+					     j->pages : WINDOW_PAGES;
+
+				page = (base + (size_t)(r >> 8) % win) %
+				       j->pages;
+				if (i % WINDOW_STEP == WINDOW_STEP - 1)
+					base = (base + 1) % j->pages;
+			}
+			/* Really touch it: a read, then a write. */
+			w->sum += (unsigned char)j->mem[page * (size_t)j->psz];
+			j->mem[page * (size_t)j->psz] = (char)(w->sum + 1);
+		}
+		/* All threads pause at once only loosely; fine for a load. */
+		if (it + 1 < j->iterations && j->pause_ms > 0)
+			sleep_ms(j->pause_ms);
+	}
+	return NULL;
+}
+
+static uint64_t clock_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "pause-ms", required_argument, NULL, 'p' },
+		{ "threads", required_argument, NULL, 't' },
+		{ "register", no_argument, NULL, 'r' },
+		{ "seed", required_argument, NULL, 's' },
+		{ "thp", no_argument, NULL, 'H' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct job j = { .iterations = 20, .pause_ms = 1000, .threads = 1,
+			 .seed = 1 };
+	unsigned long size_mb;
+	struct worker *w;
+	struct rusage ru;
+	uint64_t t0;
+	int reg = 0, thp = 0, c;
+
+	util_set_prog("vmprof-work");
+	while ((c = getopt_long(argc, argv, "+p:t:rs:hV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			j.pause_ms = (long)util_parse_ulong(optarg, "pause", 0, 3600000);
+			break;
+		case 't':
+			j.threads = (unsigned int)util_parse_ulong(optarg, "threads", 1, 1024);
+			break;
+		case 'r':
+			reg = 1;
+			break;
+		case 's':
+			j.seed = util_parse_ulong(optarg, "seed", 0, ULONG_MAX);
+			break;
+		case 'H':
+			thp = 1;
+			break;
+		case 'h':
+			return util_help(usage_text);
+		case 'V':
+			return util_version();
+		default:
+			return util_usage_error(NULL);
+		}
+	}
+	if (argc - optind < 3 || argc - optind > 4)
+		return util_usage_error("expected SIZE_MB PATTERN ACCESSES [ITERATIONS]");
+	size_mb = util_parse_ulong(argv[optind], "SIZE_MB", 1, 1UL << 22);
+	if (strcmp(argv[optind + 1], "R") && strcmp(argv[optind + 1], "L"))
+		return util_usage_error("PATTERN must be R (random) or L (locality)");
+	j.local = argv[optind + 1][0] == 'L';
+	j.accesses = util_parse_ulong(argv[optind + 2], "ACCESSES", 0, ULONG_MAX);
+	if (argc - optind == 4)
+		j.iterations = util_parse_ulong(argv[optind + 3], "ITERATIONS", 1, ULONG_MAX);
+
+	j.psz = sysconf(_SC_PAGESIZE);
+	j.pages = (size_t)size_mb * (1024 * 1024 / (size_t)j.psz);
+	if (j.threads > j.pages)
+		j.threads = (unsigned int)j.pages;
+	j.mem = mmap(NULL, j.pages * (size_t)j.psz, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (j.mem == MAP_FAILED)
+		return util_fail("cannot map %lu MiB: %s", size_mb, strerror(errno));
+	if (!thp)
+		madvise(j.mem, j.pages * (size_t)j.psz, MADV_NOHUGEPAGE);
+
+	if (reg) {
+		struct vmprof_session *s;
+		int err = vmprof_session_open(&s, NULL, 0);
+
+		if (!err)
+			err = vmprof_register(s, getpid());
+		if (err)
+			return util_fail_errno(err, "cannot register with vmprof");
+		vmprof_session_close(s);
+	}
+
+	w = calloc(j.threads, sizeof(*w));
+	if (!w)
+		return util_fail("out of memory");
+	t0 = clock_ns(CLOCK_MONOTONIC);
+	for (unsigned int i = 0; i < j.threads; i++) {
+		w[i].job = &j;
+		w[i].index = i;
+		w[i].state = j.seed * 0x9E3779B97F4A7C15ULL + i + 1;
+		if (j.threads > 1 &&
+		    pthread_create(&w[i].thread, NULL, run_worker, &w[i]))
+			return util_fail("cannot start thread %u", i);
+	}
+	if (j.threads == 1)
+		run_worker(&w[0]);
+	else
+		for (unsigned int i = 0; i < j.threads; i++)
+			pthread_join(w[i].thread, NULL);
+
+	getrusage(RUSAGE_SELF, &ru);
+	printf("vmprof-work: pid %d minflt %ld majflt %ld cpu_ns %" PRIu64
+	       " wall_ns %" PRIu64 "\n", (int)getpid(), ru.ru_minflt,
+	       ru.ru_majflt, clock_ns(CLOCK_PROCESS_CPUTIME_ID),
+	       clock_ns(CLOCK_MONOTONIC) - t0);
+	free(w);
+	return util_close_stdout();
+}
