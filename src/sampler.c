@@ -122,8 +122,16 @@ static bool vmprof_sample(struct vmprof *vp, struct vmprof_proc *p, u64 now_ns,
 		return true;
 	}
 
-	/* Once no thread is live the counts are final. */
-	if (!atomic_read(&task->signal->live))
+	/*
+	 * Final once the leader is a zombie, every other thread has been
+	 * released and the leader has left its CPU for the last time: then
+	 * the scheduler has charged its last slice (sum_exec_runtime of a
+	 * running task lags until the next tick or switch), and do_exit()
+	 * has torn down the memory.  signal->live reaches 0 much earlier.
+	 * The acquire pairs with the release in finish_task().
+	 */
+	if (READ_ONCE(task->exit_state) && thread_group_empty(task) &&
+	    !smp_load_acquire(&task->on_cpu))
 		flags |= VMPROF_REC_EXITED;
 
 	vmprof_read_counters(task, &c);

@@ -10,7 +10,7 @@ vm_skip() {
 	exit 0
 }
 
-# vm_run GUEST_SCRIPT [vmprof-lab options]
+# vm_run GUEST_SCRIPT [ARGS for the script after VMPROF_T and VMPROF_KO]
 vm_run() {
 	script=$top_srcdir/tests/guest/$1
 	shift
@@ -24,6 +24,6 @@ vm_run() {
 	[ -x /bin/busybox ] || vm_skip "busybox missing: apt-get install busybox-static"
 	log=${script##*/}
 	log=$top_builddir/tests/${log%.sh}.dmesg
-	"$top_builddir/utils/vmprof-lab" --module "$ko" --dmesg "$log" "$@" \
-		-- /bin/bash "$script" "$t" "$ko"
+	"$top_builddir/utils/vmprof-lab" --module "$ko" --dmesg "$log" \
+		-- /bin/bash "$script" "$t" "$ko" "$@"
 }

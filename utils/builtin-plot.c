@@ -19,7 +19,8 @@ const char plot_usage[] =
 "Draw a data file with gnuplot, in three panels sharing the time axis:\n"
 "  1. cumulative minor faults (left axis, solid) and major faults (right\n"
 "     axis, dashed) since the start;\n"
-"  2. fault rates in faults per second over each sample;\n"
+"  2. fault rates in faults per second over each sample (minor left, major\n"
+"     right);\n"
 "  3. CPU utilisation in % (100 % = one CPU busy).\n"
 "One line per process, plus their total when there are several.\n"
 "\n"
@@ -95,6 +96,7 @@ static int make_total(struct plot *p, struct series *total)
 	struct series all = { 0 };
 	int err = 0;
 
+	memset(total, 0, sizeof(*total));
 	for (size_t i = 0; i < p->n && !err; i++)
 		for (size_t j = 0; j < p->s[i].n && !err; j++)
 			err = push(&all, &p->s[i].rows[j]);
@@ -103,7 +105,6 @@ static int make_total(struct plot *p, struct series *total)
 		return err;
 	}
 	qsort(all.rows, all.n, sizeof(*all.rows), by_time);
-	memset(total, 0, sizeof(*total));
 	for (size_t j = 0; j < all.n && !err; j++) {
 		const struct vmprof_row *r = &all.rows[j];
 		struct vmprof_row *t = total->n ? &total->rows[total->n - 1] : NULL;
@@ -137,6 +138,11 @@ static void write_block(FILE *f, const struct plot *p, const struct series *s,
 	uint64_t min = 0, maj = 0;
 
 	fprintf(f, "$s%zu << EOD\n", idx);
+	/* The cumulative curves start from 0 where the first interval does. */
+	if (s->n)
+		fprintf(f, "%.3f 0 0 NaN NaN NaN\n",
+			(double)(s->rows[0].time_ns - s->rows[0].interval_ns -
+				 p->t0) / 1e9);
 	for (size_t j = 0; j < s->n; j++) {
 		const struct vmprof_row *r = &s->rows[j];
 		double secs = (double)r->interval_ns / 1e9;
@@ -174,7 +180,7 @@ static void write_script(FILE *f, const struct plot *p, size_t nseries,
 		{ "1:2", "1:3" }, { "1:4", "1:5" }, { "1:6", NULL },
 	};
 	static const char *const ylabel[3] = {
-		"minor faults (cumulative)", "faults per second",
+		"minor faults (cumulative)", "minor faults per second",
 		"CPU utilisation (%)",
 	};
 
@@ -192,9 +198,10 @@ static void write_script(FILE *f, const struct plot *p, size_t nseries,
 		"set lmargin 12\nset rmargin 28\n");
 	for (int k = 0; k < 3; k++) {
 		fprintf(f, "set ylabel '%s'\n", ylabel[k]);
-		if (k == 0)
-			fprintf(f, "set y2label 'major faults (cumulative)'\n"
-				"set y2tics\nset ytics nomirror\n");
+		if (k < 2)
+			fprintf(f, "set y2label 'major faults%s'\n"
+				"set y2tics\nset ytics nomirror\n",
+				k == 0 ? " (cumulative)" : " per second");
 		else
 			fprintf(f, "unset y2label\nunset y2tics\nset ytics mirror\n");
 		fprintf(f, "plot ");
@@ -207,7 +214,7 @@ static void write_script(FILE *f, const struct plot *p, size_t nseries,
 				k == 2 ? "" : " minor");
 			if (panel[k][1])
 				fprintf(f, ", \\\n     $s%zu using %s%s with lines lw 2 dt 2 lc %zu title '%s major'",
-					i, panel[k][1], k == 0 ? " axes x1y2" : "",
+					i, panel[k][1], " axes x1y2",
 					i + 1, name);
 		}
 		fputc('\n', f);
@@ -266,13 +273,16 @@ int cmd_plot(int argc, char **argv)
 	if (p.n > 1) {
 		struct series *s = realloc(p.s, (p.n + 1) * sizeof(*s));
 
-		if (!s || make_total(&p, &s[p.n])) {
-			p.s = s ? s : p.s;
+		if (!s) {
 			rc = util_fail("out of memory");
 			goto out;
 		}
 		p.s = s;
 		nseries = p.n + 1;
+		if (make_total(&p, &p.s[p.n])) {
+			rc = util_fail("out of memory");
+			goto out;
+		}
 	}
 	if (script) {
 		f = fopen(script, "w");

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -128,6 +129,7 @@ int cmd_run(int argc, char **argv)
 	struct vmprof_session *s;
 	struct sigaction sa;
 	struct report rep;
+	struct rusage ru = { 0 };
 	char exec_errno;
 
 	while ((c = getopt_long(argc, argv, "+o:f:aqh", opts, NULL)) != -1) {
@@ -232,7 +234,7 @@ int cmd_run(int argc, char **argv)
 	if (!res.saw_exit && rc == EXIT_OK)
 		rc = util_fail("the module did not report the end of %d", (int)child);
 reap:
-	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+	while (wait4(child, &status, 0, &ru) < 0 && errno == EINTR)
 		;
 	if (o.out != stdout && util_close_file(o.out, out))
 		rc = EXIT_FAIL;
@@ -246,6 +248,12 @@ reap:
 			WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status),
 			res.records, out);
 		report_print(&rep, stderr);
+		/* The kernel's own totals for the whole life of the command,
+		 * from wait4(2), to set the profile against. */
+		fprintf(stderr, "rusage of the command (wait4): minflt %ld majflt %ld cpu_ns %lld\n",
+			ru.ru_minflt, ru.ru_majflt,
+			(long long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000LL +
+			(long long)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000LL);
 	}
 	if (rc == EXIT_OK)
 		rc = WIFSIGNALED(status) ? 128 + WTERMSIG(status) :

@@ -94,13 +94,13 @@ int report_print(const struct report *r, FILE *f)
 	int reaped = 0;
 
 	errno = 0;
-	fprintf(f, "%8s %9s %8s %12s %10s %10s %8s %8s %12s %10s %10s %-12s\n",
+	fprintf(f, "%8s %9s %8s %12s %10s %10s %8s %8s %12s %10s %10s %s\n",
 		r->aggregate ? "series" : "pid", "duration", "samples",
 		"minor", "major", "cpu", "mean", "peak", "peak minor",
 		"peak major", "max rss", "end");
-	fprintf(f, "%8s %9s %8s %12s %10s %10s %8s %8s %12s %10s %10s %-12s\n",
+	fprintf(f, "%8s %9s %8s %12s %10s %10s %8s %8s %12s %10s %10s\n",
 		"", "s", "", "faults", "faults", "s", "cpu %", "cpu %",
-		"faults/s", "faults/s", "MiB", "");
+		"faults/s", "faults/s", "MiB");
 	for (size_t i = 0; i < r->nprocs; i++) {
 		const struct report_proc *p = &r->procs[i];
 		double dur = (double)(p->last_ns - p->first_ns) / 1e9;
@@ -111,7 +111,7 @@ int report_print(const struct report *r, FILE *f)
 		else
 			snprintf(name, sizeof(name), "all");
 		fprintf(f, "%8s %9.3f %8" PRIu64 " %12" PRIu64 " %10" PRIu64
-			" %10.3f %8.1f %8.1f %12.0f %10.0f %10.1f %-12s\n",
+			" %10.3f %8.1f %8.1f %12.0f %10.0f %10.1f %s\n",
 			name, dur, p->samples, p->min_flt, p->maj_flt,
 			(double)p->cpu_ns / 1e9,
 			p->covered_ns ? 100.0 * (double)p->cpu_ns /

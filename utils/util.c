@@ -8,7 +8,6 @@
 
 #include "config.h"
 #include "util.h"
-#include "vmprof.h"
 
 static const char *prog = "vmprof";
 
@@ -47,27 +46,6 @@ int util_fail(const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	return EXIT_FAIL;
-}
-
-int util_fail_errno(int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vmsg(fmt, ap);
-	va_end(ap);
-	fprintf(stderr, ": %s\n", vmprof_strerror(err));
-	return EXIT_FAIL;
-}
-
-int util_fail_open(int err)
-{
-	if (err == -ENOENT)
-		return util_fail("%s", MODULE_HINT);
-	if (err == -EACCES)
-		return util_fail("cannot open %s or %s: permission denied (is the module's udev rule installed?)",
-				 VMPROF_STATUS_PATH, VMPROF_DEVICE_PATH);
-	return util_fail_errno(err, "cannot open the vmprof module's files");
 }
 
 int util_usage_error(const char *msg)

@@ -1,0 +1,101 @@
+#!/bin/bash
+# The tools against the real module, as root inside the lab VM: exactness
+# of `vmprof run` against the workload's own figures, the monitor with 200
+# processes at 20 Hz, and the commands' errors.
+# Usage: tools.sh VMPROF_T VMPROF_KO BUILDDIR
+set -u
+T=$1
+VMPROF_KO=$2
+B=$3
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+tmp=$(mktemp -d)
+VMPROF=$B/utils/vmprof
+MONITOR=$B/utils/vmprof-monitor
+WORK=$B/utils/vmprof-work
+
+# field FILE KEY: the number after KEY on the line that has it
+field() { awk -v k="$2" '{ for (i = 1; i < NF; i++) if ($i == k) { print $(i + 1); exit } }' "$1"; }
+# csv_sum FILE COLUMN-NAME
+csv_sum() { awk -F, -v c="$2" '/^#/ { next } !h { for (i = 1; i <= NF; i++) if ($i == c) k = i; h = 1; next } { s += $k } END { printf "%d\n", s }' "$1"; }
+
+# ---------------------------------------------------------- exactness
+exact() {	# exact NAME VMPROF-WORK-ARGS...
+	local name=$1
+	shift
+	"$VMPROF" run -o "$tmp/$name.csv" -- "$WORK" "$@" > "$tmp/$name.out" 2> "$tmp/$name.err"
+	is "$name: vmprof run exits with the command's status" "$?" 0
+	sed 's/^/#   /' "$tmp/$name.out" "$tmp/$name.err"
+	local wmin wmaj rmin rmaj rcpu min maj cpu
+	wmin=$(field "$tmp/$name.out" minflt); wmaj=$(field "$tmp/$name.out" majflt)
+	rmin=$(field "$tmp/$name.err" minflt); rmaj=$(field "$tmp/$name.err" majflt)
+	rcpu=$(field "$tmp/$name.err" cpu_ns)
+	min=$(csv_sum "$tmp/$name.csv" min_flt); maj=$(csv_sum "$tmp/$name.csv" maj_flt)
+	cpu=$(csv_sum "$tmp/$name.csv" cpu_ns)
+	# The workload printed its getrusage just before exit; the profile
+	# lacks the handful of copy-on-write faults the child took between
+	# fork and its registration, and has those of printing and exiting.
+	in_range "$name: minor faults recorded vs the workload's getrusage ($wmin)" "$min" $((wmin - 30)) $((wmin + 30))
+	in_range "$name: major faults recorded vs the workload's getrusage ($wmaj)" "$maj" "$wmaj" $((wmaj + 2))
+	# wait4's rusage covers the whole life, exit included: the profile
+	# misses only what ran between fork and registration.
+	in_range "$name: minor faults vs wait4 rusage ($rmin)" "$min" $((rmin - 30)) "$rmin"
+	is "$name: major faults vs wait4 rusage" "$maj" "$rmaj"
+	in_range "$name: CPU ns vs wait4 rusage, within one 4 ms tick" \
+		"$cpu" $((rcpu - 4000000)) $((rcpu + 4000000))
+	is "$name: the last record says the process exited" \
+		"$(tail -n1 "$tmp/$name.csv" | awk -F, '{ print $NF }')" 1
+}
+exact single -p 100 32 R 20000 3
+exact threads -t 4 -p 100 32 R 20000 3
+exact local -p 0 16 L 50000 2
+
+# ----------------------------------------------------- monitor, 200 pids
+pids=()
+for _ in $(seq 200); do sleep 600 & pids+=("$!"); bg_pids+=("$!"); done
+"$VMPROF" register "${pids[@]}"
+is "vmprof register of 200 pids" "$?" 0
+is "vmprof list shows 200" "$("$VMPROF" list | wc -l)" 200
+"$MONITOR" -d 30 -o "$tmp/m200.csv" 2> "$tmp/m200.err"
+is "vmprof-monitor exits 0 after 30 s" "$?" 0
+diag "$(cat "$tmp/m200.err")"
+check "it reports zero lost records" grep -q ', 0 lost' "$tmp/m200.err"
+rows=$(grep -vc '^#\|^time' "$tmp/m200.csv")
+in_range "rows for 200 processes at 20 Hz for 30 s" "$rows" $((200 * 590)) $((200 * 602))
+"$VMPROF" stats > "$tmp/stats"
+diag "$(cat "$tmp/stats")"
+check "no tick overran" grep -q '(0 skipped' "$tmp/stats"
+"$MONITOR" -a -d 1 -o "$tmp/agg.csv" 2>/dev/null
+check "aggregate rows sum 200 processes" \
+	awk -F, '/^[0-9]/ && $2 != 200 { bad = 1 } END { exit bad }' "$tmp/agg.csv"
+"$VMPROF" unregister "${pids[@]}"
+is "vmprof unregister of 200 pids" "$?" 0
+cleanup_bg
+
+# ---------------------------------------------------------- errors
+"$VMPROF" register 4194000 2> "$tmp/e1"
+is "register of a missing pid exits 1" "$?" 1
+check "and says so" grep -q 'no such process' "$tmp/e1"
+"$VMPROF" register abc 2> "$tmp/e2"
+is "register of junk exits 2 (usage)" "$?" 2
+spawn_sleeper
+"$VMPROF" register "$sleeper"; "$VMPROF" register "$sleeper" 2> "$tmp/e3"
+check "a second register says already registered" grep -q 'already registered' "$tmp/e3"
+"$VMPROF" unregister "$sleeper"
+setpriv --reuid 65534 --regid 65534 --clear-groups "$VMPROF" register 1 2> "$tmp/e4"
+check "nobody registering init: not permitted" grep -q 'not permitted' "$tmp/e4"
+"$VMPROF" run -o "$tmp/x.csv" -- /nonexistent/cmd 2> "$tmp/e5"
+is "run of a missing command exits 127" "$?" 127
+"$VMPROF" run -o "$tmp/f.csv" -- sh -c 'exit 7' 2>/dev/null
+is "run returns the command's exit status" "$?" 7
+"$VMPROF" run -q -o /dev/full -- "$WORK" -p 0 4 R 100 1 > /dev/null 2> "$tmp/e6"
+check "a full disk is an error, not a silent loss" grep -q 'error writing' "$tmp/e6"
+rmmod vmprof
+"$VMPROF" list 2> "$tmp/e7"
+is "without the module: exit 1" "$?" 1
+check "and a hint to load it" grep -q 'modprobe vmprof' "$tmp/e7"
+insmod "$VMPROF_KO"
+
+check_dmesg
+done_testing
+rm -rf "$tmp"
