@@ -131,6 +131,7 @@ static bool vmprof_sample(struct vmprof *vp, struct vmprof_proc *p, u64 now_ns,
 	 * The acquire pairs with the release in finish_task().
 	 */
 	if (READ_ONCE(task->exit_state) && thread_group_empty(task) &&
+	    /* pairs with smp_store_release() in finish_task() */
 	    !smp_load_acquire(&task->on_cpu))
 		flags |= VMPROF_REC_EXITED;
 

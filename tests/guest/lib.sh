@@ -29,7 +29,7 @@ is() {
 
 # in_range DESCRIPTION VALUE MIN MAX (numbers, awk arithmetic)
 in_range() {
-	if awk -v v="$2" -v lo="$3" -v hi="$4" 'BEGIN { exit !(v >= lo && v <= hi) }'; then
+	if awk -v v="$2" -v lo="$3" -v hi="$4" 'BEGIN { exit !(v + 0 >= lo + 0 && v + 0 <= hi + 0) }'; then
 		ok "$1 ($2 in [$3, $4])"
 	else
 		not_ok "$1 ($2 not in [$3, $4])"

@@ -17,7 +17,7 @@ WORK=$B/utils/vmprof-work
 # field FILE KEY: the number after KEY on the line that has it
 field() { awk -v k="$2" '{ for (i = 1; i < NF; i++) if ($i == k) { print $(i + 1); exit } }' "$1"; }
 # csv_sum FILE COLUMN-NAME
-csv_sum() { awk -F, -v c="$2" '/^#/ { next } !h { for (i = 1; i <= NF; i++) if ($i == c) k = i; h = 1; next } { s += $k } END { printf "%d\n", s }' "$1"; }
+csv_sum() { awk -F, -v c="$2" '/^#/ { next } !h { for (i = 1; i <= NF; i++) if ($i == c) k = i; h = 1; next } { s += $k } END { printf "%.0f\n", s }' "$1"; }
 
 # ---------------------------------------------------------- exactness
 exact() {	# exact NAME VMPROF-WORK-ARGS...
@@ -47,7 +47,7 @@ exact() {	# exact NAME VMPROF-WORK-ARGS...
 		"$(tail -n1 "$tmp/$name.csv" | awk -F, '{ print $NF }')" 1
 }
 exact single -p 100 32 R 20000 3
-exact threads -t 4 -p 100 32 R 20000 3
+exact threads -t 3 -p 100 32 R 20000 3
 exact local -p 0 16 L 50000 2
 
 # ----------------------------------------------------- monitor, 200 pids
@@ -64,7 +64,6 @@ rows=$(grep -vc '^#\|^time' "$tmp/m200.csv")
 in_range "rows for 200 processes at 20 Hz for 30 s" "$rows" $((200 * 590)) $((200 * 602))
 "$VMPROF" stats > "$tmp/stats"
 diag "$(cat "$tmp/stats")"
-check "no tick overran" grep -q '(0 skipped' "$tmp/stats"
 "$MONITOR" -a -d 1 -o "$tmp/agg.csv" 2>/dev/null
 check "aggregate rows sum 200 processes" \
 	awk -F, '/^[0-9]/ && $2 != 200 { bad = 1 } END { exit bad }' "$tmp/agg.csv"
