@@ -170,6 +170,7 @@ static int vmprof_register(struct vmprof *vp, struct file *file, pid_t nr)
 	vmprof_read_counters(task, &p->last);
 	list_add_tail(&p->node, &vp->procs);
 	vp->nr_procs++;
+	WRITE_ONCE(vp->hdr->nr_pids, vp->nr_procs);
 	vmprof_start_locked(vp);
 	mutex_unlock(&vp->lock);
 	put_task_struct(task);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "stream.h"
 #include "util.h"
@@ -32,6 +33,8 @@ static const char usage_text[] =
 "  -d, --duration SEC   stop after SEC seconds\n"
 "  -u, --until-empty    stop once no process is registered any more\n"
 "      --oldest         start with the oldest records still in the ring\n"
+"      --mlock          lock the monitor in memory, so that the memory\n"
+"                       pressure it watches does not page it out\n"
 "                       (default: only records written from now on)\n"
 "  -h, --help           show this help\n"
 "  -V, --version        show the version\n"
@@ -60,6 +63,7 @@ int main(int argc, char **argv)
 		{ "duration", required_argument, NULL, 'd' },
 		{ "until-empty", no_argument, NULL, 'u' },
 		{ "oldest", no_argument, NULL, 'O' },
+		{ "mlock", no_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -71,7 +75,7 @@ int main(int argc, char **argv)
 	unsigned int flags = VMPROF_OPEN_RING;
 	pid_t *pids = NULL;
 	size_t npids = 0;
-	int c, err, rc;
+	int c, err, rc, lock = 0;
 
 	util_set_prog("vmprof-monitor");
 	while ((c = getopt_long(argc, argv, "o:f:pad:uhV", opts, NULL)) != -1) {
@@ -104,6 +108,9 @@ int main(int argc, char **argv)
 		case 'O':
 			flags |= VMPROF_OPEN_OLDEST;
 			break;
+		case 'L':
+			lock = 1;
+			break;
 		case 'h':
 			return util_help(usage_text);
 		case 'V':
@@ -116,6 +123,9 @@ int main(int argc, char **argv)
 		return util_usage_error("unexpected argument");
 	o.pids = pids;
 	o.npids = npids;
+	if (lock && mlockall(MCL_CURRENT | MCL_FUTURE))
+		return util_fail("cannot lock memory: %s (needs CAP_IPC_LOCK or a larger RLIMIT_MEMLOCK)",
+				 strerror(errno));
 
 	err = vmprof_session_open(&s, NULL, flags);
 	if (err)
