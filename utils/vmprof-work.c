@@ -17,7 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <signal.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -44,6 +46,10 @@ static const char usage_text[] =
 "  -p, --pause-ms MS   pause between iterations (default 1000)\n"
 "  -t, --threads N     share the accesses among N threads (default 1)\n"
 "  -r, --register      register this process with vmprof first\n"
+"  -c, --copies N      run N copies of the workload as child processes of a\n"
+"                      supervisor that locks itself in memory; it prints\n"
+"                      \"copies: PID...\" first, then waits for them\n"
+"  -d, --duration SEC  stop (SIGKILL) the copies after SEC seconds\n"
 "  -s, --seed N        random seed (default 1): runs are repeatable\n"
 "      --thp           allow transparent huge pages (default: 4 KiB pages,\n"
 "                      so one first touch is one fault)\n"
@@ -54,6 +60,7 @@ static const char usage_text[] =
 "  vmprof-work 1024 R 50000          random accesses over 1 GiB\n"
 "  vmprof-work 1024 L 10000 5        local accesses, 5 iterations\n"
 "  vmprof-work -p 0 -t 4 256 R 100000 1\n"
+"  vmprof-work --copies 8 --duration 10 --register 24 R 10000 1000000\n"
 "  vmprof run -- vmprof-work 200 R 10000\n";
 
 struct job {
@@ -152,6 +159,67 @@ static int register_self(void)
 	return 0;
 }
 
+static pid_t *children;
+static unsigned long nchildren;
+
+/*
+ * The parent of --copies: it forks the copies (each goes on as an ordinary
+ * vmprof-work, with its own seed), stops them after @duration seconds if
+ * asked, and reaps them.  It locks itself in memory first, so that the
+ * memory pressure the copies make cannot stall it: its timing stays right.
+ */
+static int supervise(unsigned long copies, double duration,
+		     unsigned long seed)
+{
+	struct timespec ts;
+	int status, rc = EXIT_OK;
+
+	mlockall(MCL_CURRENT);	/* best effort: needs CAP_IPC_LOCK */
+	children = calloc(copies, sizeof(*children));
+	if (!children)
+		return util_fail("out of memory");
+	for (nchildren = 0; nchildren < copies; nchildren++) {
+		pid_t pid;
+
+		fflush(stdout);
+		pid = fork();
+		if (pid < 0) {
+			rc = util_fail("fork: %s", strerror(errno));
+			break;
+		}
+		if (pid == 0) {
+			munlockall();
+			return -(int)(seed + nchildren + 1);	/* child */
+		}
+		children[nchildren] = pid;
+	}
+	printf("copies:");
+	for (unsigned long i = 0; i < nchildren; i++)
+		printf(" %d", (int)children[i]);
+	printf("\n");
+	fflush(stdout);
+	if (duration > 0 && rc == EXIT_OK) {
+		ts.tv_sec = (time_t)duration;
+		ts.tv_nsec = (long)((duration - (double)ts.tv_sec) * 1e9);
+		while (nanosleep(&ts, &ts) && errno == EINTR)
+			;
+		for (unsigned long i = 0; i < nchildren; i++)
+			kill(children[i], SIGKILL);
+		/* Let them be sampled as zombies, with their final counts. */
+		sleep_ms(200);
+	}
+	for (unsigned long i = 0; i < nchildren; i++) {
+		while (waitpid(children[i], &status, 0) < 0 && errno == EINTR)
+			;
+		if (duration <= 0 && (!WIFEXITED(status) || WEXITSTATUS(status)))
+			rc = EXIT_FAIL;
+	}
+	free(children);
+	if (rc == EXIT_OK)
+		return util_close_stdout();
+	return rc;
+}
+
 static uint64_t clock_ns(clockid_t clk)
 {
 	struct timespec ts;
@@ -166,6 +234,8 @@ int main(int argc, char **argv)
 		{ "pause-ms", required_argument, NULL, 'p' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "register", no_argument, NULL, 'r' },
+		{ "copies", required_argument, NULL, 'c' },
+		{ "duration", required_argument, NULL, 'd' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "thp", no_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
@@ -178,10 +248,12 @@ int main(int argc, char **argv)
 	struct worker *w;
 	struct rusage ru;
 	uint64_t t0;
+	unsigned long copies = 1;
+	double duration = 0;
 	int reg = 0, thp = 0, c;
 
 	util_set_prog("vmprof-work");
-	while ((c = getopt_long(argc, argv, "+p:t:rs:hV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+p:t:rc:d:s:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			j.pause_ms = (long)util_parse_ulong(optarg, "pause", 0, 3600000);
@@ -192,8 +264,14 @@ int main(int argc, char **argv)
 		case 'r':
 			reg = 1;
 			break;
+		case 'c':
+			copies = util_parse_ulong(optarg, "copies", 1, 4096);
+			break;
+		case 'd':
+			duration = util_parse_double(optarg, "duration", 0.001, 1e7);
+			break;
 		case 's':
-			j.seed = util_parse_ulong(optarg, "seed", 0, ULONG_MAX);
+			j.seed = util_parse_ulong(optarg, "seed", 0, 1000000000);
 			break;
 		case 'H':
 			thp = 1;
@@ -215,6 +293,14 @@ int main(int argc, char **argv)
 	j.accesses = util_parse_ulong(argv[optind + 2], "ACCESSES", 0, ULONG_MAX);
 	if (argc - optind == 4)
 		j.iterations = util_parse_ulong(argv[optind + 3], "ITERATIONS", 1, ULONG_MAX);
+
+	if (copies > 1 || duration > 0) {
+		int r = supervise(copies, duration, j.seed);
+
+		if (r >= 0)
+			return r;
+		j.seed = (unsigned long)-r;	/* a copy: work on */
+	}
 
 	j.psz = sysconf(_SC_PAGESIZE);
 	j.pages = (size_t)size_mb * (1024 * 1024 / (size_t)j.psz);
