@@ -47,8 +47,9 @@ static const char usage_text[] =
 "  -t, --threads N     share the accesses among N threads (default 1)\n"
 "  -r, --register      register this process with vmprof first\n"
 "  -c, --copies N      run N copies of the workload as child processes of a\n"
-"                      supervisor that locks itself in memory; it prints\n"
-"                      \"copies: PID...\" first, then waits for them\n"
+"                      supervisor that locks itself in memory; once all are\n"
+"                      ready (registered, with -r) it prints \"copies: PID...\"\n"
+"                      and waits for them\n"
 "  -d, --duration SEC  stop (SIGKILL) the copies after SEC seconds\n"
 "  -s, --seed N        random seed (default 1): runs are repeatable\n"
 "      --thp           allow transparent huge pages (default: 4 KiB pages,\n"
@@ -161,6 +162,8 @@ static int register_self(void)
 
 static pid_t *children;
 static unsigned long nchildren;
+/* In a copy: where to tell the supervisor that it is ready (registered). */
+static int ready_fd = -1;
 
 /*
  * The parent of --copies: it forks the copies (each goes on as an ordinary
@@ -171,12 +174,14 @@ static unsigned long nchildren;
 static int supervise(unsigned long copies, double duration,
 		     unsigned long seed)
 {
+	unsigned long ready = 0;
 	struct timespec ts;
-	int status, rc = EXIT_OK;
+	int status, rc = EXIT_OK, pfd[2];
+	char c;
 
 	mlockall(MCL_CURRENT);	/* best effort: needs CAP_IPC_LOCK */
 	children = calloc(copies, sizeof(*children));
-	if (!children)
+	if (!children || pipe(pfd))
 		return util_fail("out of memory");
 	for (nchildren = 0; nchildren < copies; nchildren++) {
 		pid_t pid;
@@ -189,10 +194,20 @@ static int supervise(unsigned long copies, double duration,
 		}
 		if (pid == 0) {
 			munlockall();
+			close(pfd[0]);
+			ready_fd = pfd[1];
 			return -(int)(seed + nchildren + 1);	/* child */
 		}
 		children[nchildren] = pid;
 	}
+	/* Each copy writes a byte once ready; EOF if one failed first. */
+	close(pfd[1]);
+	while (ready < nchildren && read(pfd[0], &c, 1) == 1)
+		ready++;
+	close(pfd[0]);
+	if (ready < nchildren && rc == EXIT_OK)
+		rc = util_fail("%lu of %lu copies failed to start",
+			       nchildren - ready, nchildren);
 	printf("copies:");
 	for (unsigned long i = 0; i < nchildren; i++)
 		printf(" %d", (int)children[i]);
@@ -315,6 +330,11 @@ int main(int argc, char **argv)
 
 	if (reg && register_self())
 		return EXIT_FAIL;
+	if (ready_fd >= 0) {
+		if (write(ready_fd, "r", 1) != 1)
+			return util_fail("cannot tell the supervisor: %s", strerror(errno));
+		close(ready_fd);
+	}
 
 	w = calloc(j.threads, sizeof(*w));
 	if (!w)
