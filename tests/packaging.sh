@@ -1,0 +1,466 @@
+#!/bin/bash
+# The packaging test (make check-packaging; .ci/run runs it): make
+# distcheck, the Debian packages built from the dist tarball and checked
+# with lintian, installed with apt from a local repository the way a user
+# would, the module DKMS built for the installed Debian kernel loaded in the
+# lab VM with the installed tools and a program built against libvmprof-dev,
+# removal, and the rpms.  Prints TAP.
+#
+# Needs root, and changes the system: installs the packaging tools with
+# apt-get, installs and then purges the vmprof packages.  Everything else
+# goes to $PKGDIR (default /tmp/vmprof-VERSION-packages).  Nothing is
+# skipped: what is missing is installed, or the test fails.
+#
+# Environment (make check-packaging sets it): top_srcdir, top_builddir,
+# MAKE, PKGDIR, VERSION, KERNEL_RELEASE (the kernel to build the module for
+# and boot; default the newest with headers and an image).
+set -uo pipefail
+
+: "${top_srcdir:?run through make check-packaging}" "${top_builddir:?}"
+: "${VERSION:?}" "${MAKE:=make}"
+PKGDIR=${PKGDIR:-/tmp/vmprof-$VERSION-packages}
+export DEBIAN_FRONTEND=noninteractive LC_ALL=C.UTF-8
+unset MAKEFLAGS MFLAGS MAKELEVEL # a sub-make of our own, not of the caller's
+
+PKGS=(vmprof-dkms vmprof-utils libvmprof0 libvmprof-dev)
+LIST=/etc/apt/sources.list.d/vmprof-packaging-test.list
+LOGS=$PKGDIR/logs
+
+n=0 failed=0
+ok() { n=$((n + 1)); echo "ok $n - $*"; }
+nok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
+diag() { sed 's/^/# /'; }
+# check DESCRIPTION COMMAND...: one test point; on failure the command's
+# output (it is run with stdout and stderr in $LOGS/last) is shown.
+check() {
+	local desc=$1
+	shift
+	if "$@" >"$LOGS/last" 2>&1; then
+		ok "$desc"
+	else
+		nok "$desc"
+		tail -n 40 "$LOGS/last" | diag
+	fi
+}
+# step NAME LOG COMMAND...: a long step, its output in $LOGS/NAME.log, its
+# time shown; the end of the log when it fails.
+step() {
+	local name=$1 desc=$2 t0=$SECONDS st
+	shift 2
+	"$@" >"$LOGS/$name.log" 2>&1
+	st=$?
+	if [ $st -eq 0 ]; then
+		ok "$desc ($((SECONDS - t0)) s)"
+	else
+		nok "$desc ($((SECONDS - t0)) s, exit $st; log: $LOGS/$name.log)"
+		# The failed tests of a make check, then the end of the log.
+		grep -E '^(FAIL|ERROR|XPASS):' "$LOGS/$name.log" | head -n 20 | diag
+		tail -n 40 "$LOGS/$name.log" | diag
+	fi
+	return $st
+}
+bail() {
+	echo "Bail out! $*"
+	exit 1
+}
+
+if [ "$(id -u)" != 0 ]; then
+	echo "1..0 # SKIP needs root: it installs packages (run as root: make check-packaging)"
+	exit 0
+fi
+command -v apt-get >/dev/null || bail "not a Debian system (no apt-get)"
+
+rm -rf "$PKGDIR"
+mkdir -p "$PKGDIR" "$LOGS" || bail "cannot create $PKGDIR"
+chmod 755 "$PKGDIR" # apt's _apt user reads the local repository
+
+installed_pkgs() {
+	dpkg-query -W -f='${Package} ${Status}\n' "${PKGS[@]}" 2>/dev/null |
+		awk '$NF == "installed" || $NF == "unpacked" || $NF == "half-configured" { print $1 }'
+}
+purge_pkgs() {
+	local p
+	mapfile -t p < <(installed_pkgs)
+	[ ${#p[@]} -eq 0 ] || apt-get purge -y -q "${p[@]}"
+}
+cleanup() {
+	purge_pkgs >/dev/null 2>&1
+	if [ -f "$LIST" ]; then
+		rm -f "$LIST"
+		rm -f /var/lib/apt/lists/*"${PKGDIR//\//_}"* 2>/dev/null
+	fi
+}
+trap cleanup EXIT
+# A vmprof left installed by an earlier run would hide what this one does.
+purge_pkgs >"$LOGS/purge-before.log" 2>&1 ||
+	bail "cannot purge earlier vmprof packages (see $LOGS/purge-before.log)"
+
+# ------------------------------------------------------------ the tools --
+# The packaging tools, and the build dependencies of debian/control.
+install_tools() {
+	apt-get update -q &&
+		apt-get install -y -q --no-install-recommends dpkg-dev fakeroot \
+			debhelper dh-dkms dkms lintian rpm &&
+		apt-get build-dep -y -q "$top_srcdir"
+}
+step install-tools "packaging tools and build dependencies installed" install_tools ||
+	bail "cannot install the packaging tools"
+
+# The kernel to build for and boot: the configured one, else the newest
+# with both headers and image.
+KREL=${KERNEL_RELEASE:-}
+if [ -z "$KREL" ]; then
+	for k in $(find /lib/modules -mindepth 1 -maxdepth 1 -printf '%f\n' | sort -V -r); do
+		[ -e "/lib/modules/$k/build/include" ] || continue
+		if [ -f "/boot/vmlinuz-$k" ]; then KREL=$k; break; fi
+	done
+fi
+if [ -z "$KREL" ] || [ ! -e "/lib/modules/$KREL/build/include" ]; then
+	bail "no kernel with headers installed (apt-get install linux-headers-amd64 linux-image-amd64)"
+fi
+echo "# kernel: $KREL (running: $(uname -r)); packages in $PKGDIR"
+
+# ---------------------------------------------------------- the version --
+changelog_version=$(dpkg-parsechangelog -l "$top_srcdir/debian/changelog" -S Version)
+dkms_version=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$top_builddir/src/dkms.conf")
+spec_version=$(sed -n 's/^Version: *//p' "$top_builddir/rpm/vmprof.spec")
+check "version $VERSION (AC_INIT) in debian/changelog ($changelog_version), dkms.conf ($dkms_version), vmprof.spec ($spec_version)" \
+	test "${changelog_version%-*}" = "$VERSION" -a "$dkms_version" = "$VERSION" \
+	-a "$spec_version" = "$VERSION"
+
+# ------------------------------------------------------------ distcheck --
+# Its make check boots the lab VMs: two at a time, as the README's -j2.
+jobs=$(nproc 2>/dev/null || echo 2)
+# shellcheck disable=SC2086 # $MAKE is a command line
+step distcheck "make distcheck -j$jobs" $MAKE -C "$top_builddir" -j"$jobs" distcheck
+
+# Every packaging file of the source tree is in the tarball.
+in_tarball() {
+	local tarball=$top_builddir/vmprof-$VERSION.tar.gz f st=0
+	git -C "$top_srcdir" ls-files debian rpm src/dkms.conf.in tests/packaging.sh >"$LOGS/git-files" &&
+		[ -s "$LOGS/git-files" ] && [ -f "$tarball" ] || return 1
+	tar -tzf "$tarball" | sed "s|^vmprof-$VERSION/||" >"$LOGS/tar-files" || return 1
+	while read -r f; do
+		grep -qxF -- "$f" "$LOGS/tar-files" || { echo "not in the tarball: $f"; st=1; }
+	done <"$LOGS/git-files"
+	return $st
+}
+if git -C "$top_srcdir" rev-parse --git-dir >/dev/null 2>&1; then
+	check "the dist tarball has every file of debian/ and rpm/ (EXTRA_DIST)" in_tarball
+fi
+
+# ------------------------------------------------------------- the debs --
+deb_dir=$PKGDIR/deb
+# shellcheck disable=SC2086
+step deb "make deb (dpkg-buildpackage -us -uc -b from the dist tarball)" \
+	$MAKE -C "$top_builddir" deb PKGDIR="$PKGDIR"
+arch=$(dpkg --print-architecture)
+debver=$changelog_version
+deb_of() { # deb_of PACKAGE: the file name of its .deb
+	case $1 in
+	vmprof-dkms) echo "$deb_dir/$1_${debver}_all.deb" ;;
+	*) echo "$deb_dir/$1_${debver}_$arch.deb" ;;
+	esac
+}
+have_debs() {
+	local p st=0
+	for p in "${PKGS[@]}"; do
+		[ -f "$(deb_of "$p")" ] || { echo "missing: $(deb_of "$p")"; st=1; }
+	done
+	ls -l "$deb_dir"
+	return $st
+}
+check "the four .debs are built: ${PKGS[*]}" have_debs
+
+# deb_has PACKAGE PATH...: the .deb contains these files (or links).
+deb_has() {
+	local p=$1 f st=0
+	shift
+	dpkg-deb -c "$(deb_of "$p")" | awk '{ print $6 }' | sed 's|^\./|/|' >"$LOGS/contents"
+	for f in "$@"; do
+		grep -qx -- "$f" "$LOGS/contents" || { echo "$p: no $f"; st=1; }
+	done
+	return $st
+}
+ma=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
+srcfiles=()
+for f in dkms.conf Kbuild main.c ring.c sampler.c status.c compat.h vmprof_mod.h vmprof_abi.h; do
+	srcfiles+=("/usr/src/vmprof-$VERSION/$f")
+done
+check "vmprof-dkms has the module's sources and dkms.conf in /usr/src/vmprof-$VERSION, the udev rule and examples" \
+	deb_has vmprof-dkms "${srcfiles[@]}" \
+	/lib/udev/rules.d/60-vmprof.rules \
+	/usr/share/doc/vmprof-dkms/examples/modules-load.d/vmprof.conf \
+	/usr/share/doc/vmprof-dkms/examples/modprobe.d/vmprof.conf
+check "libvmprof0 has libvmprof.so.0" \
+	deb_has libvmprof0 "/usr/lib/$ma/libvmprof.so.0"
+check "libvmprof-dev has vmprof.h, vmprof_abi.h, the .so link, libvmprof.pc, libvmprof.3" \
+	deb_has libvmprof-dev /usr/include/vmprof.h /usr/include/vmprof_abi.h \
+	"/usr/lib/$ma/libvmprof.so" "/usr/lib/$ma/pkgconfig/libvmprof.pc" \
+	/usr/share/man/man3/libvmprof.3.gz
+check "vmprof-utils has the four tools and their man pages" \
+	deb_has vmprof-utils /usr/bin/vmprof /usr/bin/vmprof-monitor \
+	/usr/bin/vmprof-work /usr/bin/vmprof-lab \
+	/usr/share/man/man1/vmprof.1.gz /usr/share/man/man1/vmprof-monitor.1.gz \
+	/usr/share/man/man1/vmprof-work.1.gz /usr/share/man/man1/vmprof-lab.1.gz
+
+# lintian: no errors; warnings and the rest are shown.
+changes=$(find "$deb_dir" -maxdepth 1 -name 'vmprof_*.changes' | head -n 1)
+lintian_run() {
+	lintian --fail-on error --display-info --show-overrides "$changes"
+}
+if [ -n "$changes" ] && lintian_run >"$LOGS/lintian.log" 2>&1; then
+	ok "lintian: no errors ($(grep -c '^E:' "$LOGS/lintian.log") E, $(grep -c '^W:' "$LOGS/lintian.log") W, $(grep -c '^I:' "$LOGS/lintian.log") I, $(grep -c '^O:' "$LOGS/lintian.log") overridden)"
+else
+	nok "lintian: no errors"
+fi
+diag <"$LOGS/lintian.log"
+
+# ------------------------------------------- install from a repository --
+repo=$PKGDIR/repo
+make_repo() {
+	mkdir -p "$repo" && cp "$deb_dir"/*.deb "$repo"/ &&
+		(cd "$repo" && dpkg-scanpackages --multiversion . /dev/null >Packages) &&
+		echo "deb [trusted=yes] file:$repo ./" >"$LIST" &&
+		apt-get update -q -o Dir::Etc::sourcelist="$LIST" \
+			-o Dir::Etc::sourceparts=- -o APT::Get::List-Cleanup=0 &&
+		apt-cache policy vmprof-dkms | grep -q "file:$repo"
+}
+check "a local apt repository of the .debs (dpkg-scanpackages, $LIST)" make_repo
+
+step apt-install "apt-get install vmprof-dkms vmprof-utils (from the local repository)" \
+	apt-get install -y -q vmprof-dkms vmprof-utils
+diag <"$LOGS/apt-install.log" | grep -iE 'dkms|vmprof|kernel|headers|building' | head -n 30
+
+ko_path() { # the module DKMS installed for $KREL
+	local f
+	for f in /lib/modules/"$KREL"/updates/dkms/vmprof.ko*; do
+		[ -f "$f" ] && { echo "$f"; return 0; }
+	done
+	return 1
+}
+# dkms_has: DKMS says the module is installed for $KREL, and it is there.
+dkms_has() {
+	dkms status -m vmprof -v "$VERSION" -k "$KREL"
+	dkms status -m vmprof -v "$VERSION" -k "$KREL" | grep -q ': installed' &&
+		ko=$(ko_path) && echo "$ko" &&
+		modinfo -F vermagic "$ko" | grep -q "^$KREL "
+}
+check "the postinst had DKMS build and install the module for $KREL (not the running kernel, $(uname -r))" \
+	dkms_has
+ko=$(ko_path) || ko=''
+check "the postinst says which kernels have the module" \
+	grep -q "vmprof-dkms: the vmprof module is installed for kernel(s):.* $KREL" \
+	"$LOGS/apt-install.log"
+
+check "dkms.conf installed with AUTOINSTALL=yes" \
+	grep -qx 'AUTOINSTALL="yes"' "/usr/src/vmprof-$VERSION/dkms.conf"
+# What happens when a kernel is installed: its postinst.d hook has DKMS
+# build the AUTOINSTALL modules for it.  Take the module out of $KREL and
+# run that hook.
+kernel_hook() {
+	dkms uninstall -m vmprof -v "$VERSION" -k "$KREL" &&
+		dkms unbuild -m vmprof -v "$VERSION" -k "$KREL" &&
+		dkms status -m vmprof -v "$VERSION" | grep -q ': added' &&
+		! ls /lib/modules/"$KREL"/updates/dkms/vmprof.ko* 2>/dev/null &&
+		/etc/kernel/postinst.d/dkms "$KREL" &&
+		dkms_has
+}
+check "a new kernel gets the module: /etc/kernel/postinst.d/dkms $KREL rebuilds it" kernel_hook
+ko=$(ko_path) || ko=''
+
+# ------------------------------------------------------ libvmprof-dev --
+step apt-install-dev "apt-get install libvmprof-dev" apt-get install -y -q libvmprof-dev
+check "pkg-config --modversion libvmprof is $VERSION" \
+	test "$(pkg-config --modversion libvmprof)" = "$VERSION"
+
+vm=$PKGDIR/vm
+mkdir -p "$vm"
+cat >"$vm/client.c" <<'EOF'
+/* A user of libvmprof: registers itself, faults pages in for a few ticks,
+ * unregisters, and reads its records from the ring. */
+#define _DEFAULT_SOURCE		/* MADV_NOHUGEPAGE */
+#include <stdio.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <vmprof.h>
+
+int main(void)
+{
+	struct vmprof_session *s;
+	struct vmprof_record rec;
+	unsigned long long nrec = 0, minflt = 0;
+	size_t size = 32UL << 20, page = (size_t)sysconf(_SC_PAGESIZE), i;
+	int err, t, last = 0;
+	pid_t pid = getpid();
+	char *mem;
+
+	err = vmprof_session_open(&s, NULL, VMPROF_OPEN_RING);
+	if (err) {
+		fprintf(stderr, "client: open: %s\n", vmprof_strerror(err));
+		return 1;
+	}
+	err = vmprof_register(s, pid);
+	if (err) {
+		fprintf(stderr, "client: register: %s\n", vmprof_strerror(err));
+		return 1;
+	}
+	/* 4 KiB pages, so that one first touch is one fault. */
+	mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mem == MAP_FAILED || madvise(mem, size, MADV_NOHUGEPAGE))
+		return 1;
+	for (t = 0; t < 4; t++) {	/* a quarter of the pages per tick */
+		for (i = t * size / 4; i < (t + 1) * size / 4; i += page)
+			mem[i] = (char)t;
+		vmprof_wait(s, 1000);
+	}
+	err = vmprof_unregister(s, pid);
+	if (err) {
+		fprintf(stderr, "client: unregister: %s\n", vmprof_strerror(err));
+		return 1;
+	}
+	for (t = 0; t < 40 && !last; t++) {
+		while (vmprof_ring_next(vmprof_session_ring(s), &rec) == 0) {
+			if (rec.pid != (__u32)pid)
+				continue;
+			nrec++;
+			minflt += rec.min_flt;
+			if (rec.flags & VMPROF_REC_UNREGISTERED)
+				last = 1;
+		}
+		if (!last)
+			vmprof_wait(s, 100);
+	}
+	printf("client: %llu records, %llu minor faults, last record %s, %llu lost\n",
+	       nrec, minflt, last ? "flagged UNREGISTERED" : "MISSING",
+	       (unsigned long long)vmprof_ring_lost(vmprof_session_ring(s)));
+	vmprof_session_close(s);
+	munmap(mem, size);
+	/* Every page was touched once while registered. */
+	return nrec >= 2 && last && minflt >= size / page ? 0 : 1;
+}
+EOF
+build_client() {
+	# shellcheck disable=SC2046
+	cc -std=c11 -Wall -Wextra -Werror -o "$vm/client" "$vm/client.c" \
+		$(pkg-config --cflags --libs libvmprof) &&
+		ldd "$vm/client" &&
+		ldd "$vm/client" | grep -qE "libvmprof\.so\.0 => (/usr)?/lib/$ma/libvmprof\.so\.0"
+}
+check "a C program builds with pkg-config --cflags --libs libvmprof against the installed -dev" \
+	build_client
+
+# ---------------------------------------------------------- in the VM --
+# The installed tools (/usr/bin) with the module DKMS built, in the lab VM.
+cat >"$vm/guest.sh" <<'EOF'
+# Runs in the lab VM: prints "PASS what" or "FAIL what" lines.
+t() { if "$@" >/dev/null 2>&1; then echo "PASS $what"; else echo "FAIL $what"; fi; }
+what="the loaded module is the one DKMS built (build id $1)"
+t test "$(od -An -tx1 -j16 /sys/module/vmprof/notes/.note.gnu.build-id | tr -d ' \n')" = "$1"
+what="/dev/vmprof is readable by all (0444), /proc/vmprof/status is 0666"
+t test "$(stat -c %a /dev/vmprof) $(stat -L -c %a /proc/vmprof/status)" = "444 666"
+/usr/bin/vmprof run -o run.csv -- /usr/bin/vmprof-work -p 0 8 R 2000 2 >run.out 2>&1
+st=$?
+what="/usr/bin/vmprof run -- /usr/bin/vmprof-work -p 0 8 R 2000 2 exits 0 (exit $st)"
+t test $st -eq 0
+rows=$(grep -cv '^#' run.csv 2>/dev/null)
+what="vmprof run wrote records (run.csv: $((rows - 1)) records after the header)"
+t test "$rows" -ge 2
+what="/usr/bin/vmprof report run.csv"
+t /usr/bin/vmprof report run.csv
+what="vmprof list is empty afterwards (deregistered)"
+t test -z "$(/usr/bin/vmprof list)"
+./client >client.out 2>&1
+st=$?
+what="the libvmprof-dev program reads its records ($(cat client.out))"
+t test $st -eq 0
+EOF
+ko_elf=$vm/vmprof.ko
+case $ko in
+*.xz) xz -dc "$ko" >"$ko_elf" ;;
+*.zst) zstd -dcq "$ko" >"$ko_elf" ;;
+*.gz) gzip -dc "$ko" >"$ko_elf" ;;
+*) cp "$ko" "$ko_elf" ;;
+esac 2>/dev/null
+build_id=$(readelf -n "$ko_elf" 2>/dev/null | sed -n 's/^ *Build ID: *//p')
+t0=$SECONDS
+(cd "$vm" && /usr/bin/vmprof-lab --kernel-version "$KREL" --module "$ko" \
+	--timeout 600 -- /bin/sh guest.sh "$build_id") >"$LOGS/vm.log" 2>&1
+st=$?
+if [ $st -eq 0 ] && grep -q '^PASS' "$LOGS/vm.log"; then
+	ok "the installed vmprof-lab boots $KREL with $ko ($((SECONDS - t0)) s)"
+else
+	nok "the installed vmprof-lab boots $KREL with ${ko:-(no module)} (exit $st)"
+	tail -n 40 "$LOGS/vm.log" | diag
+fi
+while read -r res what; do
+	case $res in
+	PASS) ok "in the VM: $what" ;;
+	FAIL) nok "in the VM: $what" ;;
+	esac
+done <"$LOGS/vm.log"
+[ ! -f "$vm/run.out" ] || diag <"$vm/run.out"
+
+# ------------------------------------------------------------ removal --
+step apt-purge "apt-get purge ${PKGS[*]}" apt-get purge -y -q "${PKGS[@]}"
+removed() {
+	local st=0
+	[ -z "$(installed_pkgs)" ] || { echo "still installed: $(installed_pkgs)"; st=1; }
+	[ -z "$(dkms status -m vmprof)" ] || { dkms status -m vmprof; st=1; }
+	! ls /lib/modules/*/updates/dkms/vmprof.ko* 2>/dev/null || st=1
+	[ ! -e "/usr/src/vmprof-$VERSION" ] || { echo "/usr/src/vmprof-$VERSION is left"; st=1; }
+	[ ! -e "/var/lib/dkms/vmprof" ] || { echo "/var/lib/dkms/vmprof is left"; st=1; }
+	return $st
+}
+check "removing the packages removes the module from DKMS and /lib/modules" removed
+
+# The README's way for a user who downloaded the .debs: apt installs them
+# from the files (the tools need the library package).
+rm -f "$LIST"
+step apt-install-files "apt install ./vmprof-dkms_*.deb ./vmprof-utils_*.deb ./libvmprof0_*.deb" \
+	sh -c "cd '$deb_dir' && apt-get install -y -q ./vmprof-dkms_*.deb ./vmprof-utils_*.deb ./libvmprof0_*.deb"
+check "... and DKMS installed the module for $KREL" dkms_has
+step apt-purge-again "apt-get purge, again" apt-get purge -y -q vmprof-dkms vmprof-utils libvmprof0
+check "... and it is all gone again" removed
+
+# -------------------------------------------------------------- rpms --
+rpm_dir=$PKGDIR/rpm/RPMS
+# On Debian the BuildRequires (Fedora's names) are not in rpm's database.
+rpm_flags=''
+[ -e /etc/debian_version ] && rpm_flags=--nodeps
+# shellcheck disable=SC2086
+step rpm "make rpm (rpmbuild -bb rpm/vmprof.spec${rpm_flags:+ $rpm_flags})" \
+	$MAKE -C "$top_builddir" rpm PKGDIR="$PKGDIR" RPMBUILD_FLAGS="$rpm_flags"
+rpm_of() { find "$rpm_dir" -name "$1-$VERSION-1*.rpm" 2>/dev/null | head -n 1; }
+rpm_has() { # rpm_has PACKAGE PATH...
+	local p=$1 f st=0 file
+	shift
+	file=$(rpm_of "$p")
+	[ -n "$file" ] || { echo "no $p rpm in $rpm_dir"; return 1; }
+	# Man pages are compressed on Fedora, not by Debian's rpm.
+	rpm -qpl "$file" | sed -E 's/\.(gz|bz2|xz|zst)$//' >"$LOGS/rpm-contents" || return 1
+	for f in "$@"; do
+		grep -qx -- "$f" "$LOGS/rpm-contents" || { echo "$p: no $f"; st=1; }
+	done
+	return $st
+}
+libdir=$(rpm --eval '%{_libdir}')
+check "rpm vmprof: the four tools and their man pages" \
+	rpm_has vmprof /usr/bin/vmprof /usr/bin/vmprof-monitor /usr/bin/vmprof-work \
+	/usr/bin/vmprof-lab /usr/share/man/man1/vmprof.1 /usr/share/man/man1/vmprof-lab.1 \
+	/usr/share/man/man1/vmprof-monitor.1 /usr/share/man/man1/vmprof-work.1
+check "rpm vmprof-libs: libvmprof.so.0" rpm_has vmprof-libs "$libdir/libvmprof.so.0"
+check "rpm vmprof-devel: headers, .so link, libvmprof.pc, libvmprof.3" \
+	rpm_has vmprof-devel /usr/include/vmprof.h /usr/include/vmprof_abi.h \
+	"$libdir/libvmprof.so" "$libdir/pkgconfig/libvmprof.pc" /usr/share/man/man3/libvmprof.3
+check "rpm vmprof-dkms (noarch): the module's sources, dkms.conf and the udev rule" \
+	rpm_has vmprof-dkms "${srcfiles[@]}" \
+	/usr/lib/udev/rules.d/60-vmprof.rules
+for p in vmprof vmprof-libs vmprof-devel vmprof-dkms; do
+	f=$(rpm_of "$p")
+	[ -z "$f" ] || echo "# ${f#"$PKGDIR"/}"
+done
+
+echo "1..$n"
+echo "# $failed failed; logs and packages in $PKGDIR"
