@@ -1,0 +1,43 @@
+# shellcheck shell=bash
+# Shared by the case-study scripts that run inside the lab VM.
+
+# wait_registered PID...: until the module lists every one of them
+wait_registered() {
+	local p
+	for p in "$@"; do
+		until grep -qx "$p" /proc/vmprof/status; do sleep 0.05; done
+	done
+}
+
+# monitor_from_oldest OUT PID...: start vmprof-monitor in the background
+# (its pid in $monitor_pid) on the records of PID... only, from the oldest
+# still in the ring: started once the workloads are registered, it misses
+# none of their records however long it takes to start.  Extra monitor
+# options may be given in MONITOR_OPTS.
+monitor_from_oldest() {
+	local out=$1 p args=()
+	shift
+	for p in "$@"; do args+=(--pid "$p"); done
+	# shellcheck disable=SC2086
+	"$B/utils/vmprof-monitor" --mlock --oldest "${args[@]}" ${MONITOR_OPTS-} \
+		-o "$out" 2> "${out%.csv}.log" &
+	monitor_pid=$!
+}
+
+# drop_caches: start each run from the same clean page cache
+drop_caches() {
+	sync
+	echo 3 > /proc/sys/vm/drop_caches
+}
+
+# pause SECONDS: sleep without exec'ing a program, which under memory
+# pressure could wait long for its pages
+pause() {
+	local fifo
+	fifo=$(mktemp -u /run/vmprof-pause.XXXXXX)
+	mkfifo "$fifo"
+	exec 9<> "$fifo"
+	rm -f "$fifo"
+	read -r -t "$1" -u 9 || true
+	exec 9>&-
+}
