@@ -8,6 +8,14 @@ DIR=$1
 D=$DIR/data
 [ -d "$D" ] || { echo "analyze.sh: no $D" >&2; exit 1; }
 meta() { sed -n "s/^$2=//p" "$D/$1.meta"; }
+# gp: gnuplot, quiet about an axis with nothing on it (no major faults)
+gp() {
+	local st=0
+	gnuplot 2> "$DIR/.gnuplot.err" || st=$?
+	grep -v 'empty y2 range' "$DIR/.gnuplot.err" >&2 || true
+	rm -f "$DIR/.gnuplot.err"
+	return $st
+}
 
 # ---------------------------------------------------------------- case 1
 # per_process FILE: one line per pid with
@@ -53,8 +61,8 @@ rates() {
 				if (x > end) end = x
 				if (x <= t + 1e-9) b += f[4] + f[5]; else a += f[4] + f[5]
 			}
-			printf "%.0f %.0f\n", t > 0 ? b / t : 0,
-				end > t ? a / (end - t) : 0
+			printf "%.0f %.0f\n", (t > 0 ? b / t : 0),
+				(end > t ? a / (end - t) : 0)
 		}' "$1"
 }
 
@@ -78,11 +86,11 @@ plot_case1() {	# plot_case1 NAME TITLE
 		echo "set xlabel 'time since the start (s)'"
 		echo "set ylabel 'minor page faults (cumulative)'"
 		echo "set y2label 'major page faults (cumulative)'"
-		echo "set ytics nomirror; set y2tics; set grid; set key left top"
-		echo "set yrange [0:*]; set y2range [0:*]"
+		echo "set ytics nomirror; set y2tics; set grid; set key right center"
+		echo "set yrange [0:1<*]; set y2range [0:1<*]"
 		printf '%s\n' "${lines[@]}"
 		echo "plot $(IFS=,; echo "${plots[*]}")"
-	} | gnuplot
+	} | gp
 	rm -f "$DIR"/."$name".*.dat
 }
 
@@ -132,7 +140,7 @@ plot_case1 case_1_work_3_4 "Experiment 2: random access and locality"
 
 ns=$(meta case_2 ns)
 for n in $ns; do case2_row "$n"; done > "$DIR/case_2.tsv"
-gnuplot <<EOF
+gp <<EOF
 set terminal pngcairo size 900,560 font ',10'
 set output '$DIR/case_2.png'
 set title 'CPU utilisation against the degree of multiprogramming ($(meta case_2 memory_mb) MiB RAM, $(meta case_2 size_mb) MiB per process)'
@@ -140,7 +148,7 @@ set xlabel 'processes (N)'
 set ylabel 'CPU utilisation (% of $(meta case_2 cpus) CPUs)'
 set y2label 'major page faults per second'
 set ytics nomirror; set y2tics; set grid; set key left top
-set yrange [0:*]; set y2range [0:*]
+set yrange [0:1<*]; set y2range [0:1<*]
 plot '$DIR/case_2.tsv' using 1:2 with linespoints lw 2 pt 7 title 'CPU utilisation', \
      '$DIR/case_2.tsv' using 1:4 axes x1y2 with linespoints lw 2 dt 2 pt 5 title 'major faults/s'
 EOF
@@ -182,7 +190,7 @@ EOF
 		read -r before after < <(rates "$D/$name.csv" "$3")
 		label=$(sed -n "s/^pid $1: //p" "$D/$name.labels")
 		awk -v n="$name" -v l="$label" -v t="$3" -v b="$before" -v a="$after" 'BEGIN {
-			printf "- %s: the %s process completes first, at %.1f s. Up to then the two took %d\n  faults per second together, afterwards %d: ", n == "case_1_work_1_2" ? "Experiment 1" : "Experiment 2", l, t, b, a
+			printf "- %s: the first process to complete (%s) ends at %.1f s. Up to then the\n  two took %d faults per second together, afterwards %d: ", (n == "case_1_work_1_2" ? "Experiment 1" : "Experiment 2"), l, t, b, a
 			if (a < b * 0.8) printf "the total curve breaks and flattens there.\n"
 			else if (a > b * 1.2) printf "the total rate rose after it, no flattening.\n"
 			else printf "no clear break in the total curve.\n"
