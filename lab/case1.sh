@@ -40,16 +40,11 @@ experiment() {	# experiment NAME PATTERN-OF-THE-SECOND
 	wait "$mon"
 	cat "$OUT/$name.log" >&2
 }
-cat > "$OUT/case_1.meta" <<META
-size_mb=$SIZE
-hi=$HI
-lo=$LO
-iterations=$ITER
-pause_ms=$PAUSE
-memory_mb=$(awk '/MemTotal/ { printf "%d", $2 / 1024 }' /proc/meminfo)
-cpus=$(nproc)
-period_ms=$(cat /sys/module/vmprof/parameters/period_ms)
-META
+{
+	printf 'size_mb=%s\nhi=%s\nlo=%s\niterations=%s\npause_ms=%s\n' \
+		"$SIZE" "$HI" "$LO" "$ITER" "$PAUSE"
+	machine_meta
+} > "$OUT/case_1.meta"
 experiment case_1_work_1_2 R
 experiment case_1_work_3_4 L
 echo "[case 1] done in $(( $(date +%s) - t0 )) s" >&2

@@ -9,17 +9,11 @@ t0=$(date +%s)
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
-cat > "$OUT/case_2.meta" <<META
-ns=$NS
-size_mb=$SIZE
-accesses=$ACC
-pause_ms=$PAUSE
-seconds=$SECS
-memory_mb=$(awk '/MemTotal/ { printf "%d", $2 / 1024 }' /proc/meminfo)
-free_mb=$(awk '/MemAvailable/ { printf "%d", $2 / 1024 }' /proc/meminfo)
-swap_mb=$(awk '/SwapTotal/ { printf "%d", $2 / 1024 }' /proc/meminfo)
-cpus=$(nproc)
-META
+{
+	printf 'ns=%s\nsize_mb=%s\naccesses=%s\npause_ms=%s\nseconds=%s\n' \
+		"$NS" "$SIZE" "$ACC" "$PAUSE" "$SECS"
+	machine_meta
+} > "$OUT/case_2.meta"
 i=0
 # shellcheck disable=SC2086
 set -- $NS

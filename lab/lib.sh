@@ -41,3 +41,12 @@ pause() {
 	read -r -t "$1" -u 9 || true
 	exec 9>&-
 }
+
+# machine_meta: the guest's figures every study records with its data
+machine_meta() {
+	awk '/MemTotal/ { printf "memory_mb=%d\n", $2 / 1024 }
+	     /MemAvailable/ { printf "free_mb=%d\n", $2 / 1024 }
+	     /SwapTotal/ { printf "swap_mb=%d\n", $2 / 1024 }' /proc/meminfo
+	echo "cpus=$(nproc)"
+	echo "period_ms=$(cat /sys/module/vmprof/parameters/period_ms)"
+}
