@@ -74,7 +74,11 @@ errcase "nobody may not unregister root's process: EPERM" EPERM write \
 setpriv --reuid 65534 --regid 65534 --clear-groups sleep 600 &
 bg_pids+=("$!")
 nob=$!
-sleep 0.2
+# Wait until setpriv has changed its uid (slow to start under load).
+for _ in $(seq 200); do
+	[ "$(awk '/^Uid:/ { print $2 }' /proc/$nob/status)" = 65534 ] && break
+	sleep 0.05
+done
 errcase "nobody may watch its own process" OK write --uid 65534 "R $nob"
 errcase "nobody may unregister it" OK write --uid 65534 "U $nob"
 is "failed writes left the registration alone" "$(registered)" "$a"
