@@ -98,10 +98,15 @@ purge_pkgs >"$LOGS/purge-before.log" 2>&1 ||
 # ------------------------------------------------------------ the tools --
 # The packaging tools, and the build dependencies of debian/control.
 install_tools() {
-	apt-get update -q &&
+	local try
+	for try in 1 2; do
+		# The package lists are refreshed only when something is missing.
+		[ $try = 1 ] || apt-get update -q || return 1
 		apt-get install -y -q --no-install-recommends dpkg-dev fakeroot \
 			debhelper dh-dkms dkms lintian rpm &&
-		apt-get build-dep -y -q "$top_srcdir"
+			apt-get build-dep -y -q "$top_srcdir" && return 0
+	done
+	return 1
 }
 step install-tools "packaging tools and build dependencies installed" install_tools ||
 	bail "cannot install the packaging tools"
