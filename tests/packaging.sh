@@ -70,6 +70,14 @@ if [ "$(id -u)" != 0 ]; then
 fi
 command -v apt-get >/dev/null || bail "not a Debian system (no apt-get)"
 
+# The packages, DKMS and apt are the machine's: one run at a time.
+exec 9>/run/lock/vmprof-check-packaging.lock ||
+	bail "cannot open /run/lock/vmprof-check-packaging.lock"
+if ! flock -n 9; then
+	echo "# another check-packaging is running; waiting for it (at most 30 min)"
+	flock -w 1800 9 || bail "another check-packaging is still running"
+fi
+
 rm -rf "$PKGDIR"
 mkdir -p "$PKGDIR" "$LOGS" || bail "cannot create $PKGDIR"
 chmod 755 "$PKGDIR" # apt's _apt user reads the local repository
