@@ -43,7 +43,10 @@ in_range "recorded CPU / wall time of a 2 s busy loop" "$ratio" 0.85 1.05
 in_range "recorded CPU minus the process's own CPU clock (ms)" \
 	"$(awk -v c="$cpu" -v o="$own" 'BEGIN { printf "%.2f", (c - o) / 1e6 }')" -4 30
 peak=$(awk '$1 == "rec" && $4 > 0 { u = $5 / $4; if (u > m) m = u } END { printf "%.3f", m }' "$tmp/spin.rec")
-in_range "no interval shows more than 100 % of one CPU (+ one 4 ms tick)" "$peak" 0.5 1.1
+# sum_exec_runtime of a running task lags until its next scheduler tick,
+# so one interval may show a tick more (4 ms of 50, or more when the
+# guest's ticks come late on a loaded host), and the next one less.
+in_range "no interval shows much more than 100 % of one CPU" "$peak" 0.5 1.3
 
 check_dmesg
 done_testing
