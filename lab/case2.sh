@@ -24,7 +24,9 @@ for n in $NS; do
 	drop_caches
 	# The copies' parent is locked in memory and stops them on time,
 	# however hard they thrash.
-	"$B/utils/vmprof-work" --copies "$n" --duration "$SECS" --register \
+	# Each copy fills its memory before it registers: the window that
+	# follows is the steady state, whatever the pace of the machine.
+	"$B/utils/vmprof-work" --copies "$n" --duration "$SECS" --register --prefault \
 		--pause-ms "$PAUSE" --seed "$n" "$SIZE" R "$ACC" 1000000000 \
 		> "$OUT/case_2_n$n.work" &
 	sup=$!

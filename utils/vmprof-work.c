@@ -52,6 +52,8 @@ static const char usage_text[] =
 "                      and waits for them\n"
 "  -d, --duration SEC  stop (SIGKILL) the copies after SEC seconds\n"
 "  -s, --seed N        random seed (default 1): runs are repeatable\n"
+"      --prefault      write every page once before registering, so that\n"
+"                      the profile starts with the memory in use\n"
 "      --thp           allow transparent huge pages (default: 4 KiB pages,\n"
 "                      so one first touch is one fault)\n"
 "  -h, --help          show this help\n"
@@ -253,6 +255,7 @@ int main(int argc, char **argv)
 		{ "duration", required_argument, NULL, 'd' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "thp", no_argument, NULL, 'H' },
+		{ "prefault", no_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -265,7 +268,7 @@ int main(int argc, char **argv)
 	uint64_t t0;
 	unsigned long copies = 1;
 	double duration = 0;
-	int reg = 0, thp = 0, c;
+	int reg = 0, thp = 0, prefault = 0, c;
 
 	util_set_prog("vmprof-work");
 	while ((c = getopt_long(argc, argv, "+p:t:rc:d:s:hV", opts, NULL)) != -1) {
@@ -290,6 +293,9 @@ int main(int argc, char **argv)
 			break;
 		case 'H':
 			thp = 1;
+			break;
+		case 'F':
+			prefault = 1;
 			break;
 		case 'h':
 			return util_help(usage_text);
@@ -328,6 +334,9 @@ int main(int argc, char **argv)
 	if (!thp)
 		madvise(j.mem, j.pages * (size_t)j.psz, MADV_NOHUGEPAGE);
 
+	if (prefault)
+		for (size_t i = 0; i < j.pages; i++)
+			j.mem[i * (size_t)j.psz] = 1;
 	if (reg && register_self())
 		return EXIT_FAIL;
 	if (ready_fd >= 0) {
