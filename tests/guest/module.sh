@@ -148,7 +148,9 @@ done
 # shellcheck disable=SC2154
 wait "$r1" "$r2" "$r3"
 wakes=$(awk '$1 == "wakes" { print $2 }' "$tmp/hold")
-in_range "poll woke a reader once per tick over 2 s" "$wakes" 30 41
+# 40 ticks in 2 s, give or take one at each end; a late tick followed by
+# an early one (the absolute schedule catching up) may add one more.
+in_range "poll woke a reader once per tick over 2 s" "$wakes" 30 43
 for i in 1 2 3; do
 	grep '^rec' "$tmp/multi.$i" | sort -n -k2 > "$tmp/multi.$i.rec"
 done
