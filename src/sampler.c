@@ -26,6 +26,7 @@
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
 
+#include "compat.h"
 #include "vmprof_mod.h"
 
 /**
@@ -128,11 +129,9 @@ static bool vmprof_sample(struct vmprof *vp, struct vmprof_proc *p, u64 now_ns,
 	 * the scheduler has charged its last slice (sum_exec_runtime of a
 	 * running task lags until the next tick or switch), and do_exit()
 	 * has torn down the memory.  signal->live reaches 0 much earlier.
-	 * The acquire pairs with the release in finish_task().
 	 */
 	if (READ_ONCE(task->exit_state) && thread_group_empty(task) &&
-	    /* pairs with smp_store_release() in finish_task() */
-	    !smp_load_acquire(&task->on_cpu))
+	    vmprof_task_off_cpu(task))
 		flags |= VMPROF_REC_EXITED;
 
 	vmprof_read_counters(task, &c);
