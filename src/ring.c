@@ -39,6 +39,7 @@ int vmprof_ring_init(struct vmprof *vp, unsigned int pages)
 	vp->hdr = hdr;
 	vp->recs = (void *)hdr + VMPROF_HEADER_SIZE;
 	vp->capacity = (u64)pages * PAGE_SIZE / sizeof(struct vmprof_record);
+	vp->head = 0;
 	init_waitqueue_head(&vp->wq);
 
 	hdr->magic = VMPROF_MAGIC;
@@ -62,12 +63,12 @@ void vmprof_ring_free(struct vmprof *vp)
  * @vp:	 the instance, with vp->lock held
  * @rec: the record; its seq field is ignored
  *
- * Readers see the record once vmprof_ring_publish() or a later write
- * publishes the new head.
+ * Readers see the record once vmprof_ring_publish() publishes the new
+ * head, with the rest of its batch: a reader never sees part of a tick.
  */
 void vmprof_ring_write(struct vmprof *vp, const struct vmprof_record *rec)
 {
-	u64 n = vp->hdr->head;
+	u64 n = vp->head;
 	struct vmprof_record *slot = &vp->recs[n % vp->capacity];
 
 	lockdep_assert_held(&vp->lock);
@@ -84,19 +85,21 @@ void vmprof_ring_write(struct vmprof *vp, const struct vmprof_record *rec)
 	slot->flags = rec->flags;
 	smp_wmb();		/* payload before its sequence number */
 	WRITE_ONCE(slot->seq, n);
-	/* Pairs with the readers' acquire load of head (vmprof_abi.h). */
-	smp_store_release(&vp->hdr->head, n + 1);
+	vp->head = n + 1;
 	vp->stats.records++;
 }
 
 /**
- * vmprof_ring_publish() - update the header and wake poll() waiters
+ * vmprof_ring_publish() - publish the records written, update the header
+ * and wake poll() waiters
  * @vp: the instance, with vp->lock held
  */
 void vmprof_ring_publish(struct vmprof *vp)
 {
 	lockdep_assert_held(&vp->lock);
 
+	/* Pairs with the readers' acquire load of head (vmprof_abi.h). */
+	smp_store_release(&vp->hdr->head, vp->head);
 	WRITE_ONCE(vp->hdr->ticks, vp->stats.ticks);
 	WRITE_ONCE(vp->hdr->period_ms, vmprof_period_ms());
 	WRITE_ONCE(vp->hdr->nr_pids, vp->nr_procs);

@@ -14,9 +14,12 @@
  * Producer contract (the module's sampler is the only writer):
  *  - Record number n (n = 0, 1, 2, ...) lives in slot n % capacity.
  *  - To write record n the producer stores seq = VMPROF_SEQ_BUSY, issues a
- *    write barrier, fills the payload, issues a write barrier, stores
- *    seq = n and finally publishes head = n + 1 with release semantics
- *    (smp_store_release).  head therefore counts every record ever written.
+ *    write barrier, fills the payload, issues a write barrier and stores
+ *    seq = n.  After the last record of a batch (all the records of one
+ *    tick, or the last record of a process that "U" removes) it publishes
+ *    head = n + 1 with release semantics (smp_store_release).  head
+ *    therefore counts every record ever written, and a reader never sees
+ *    part of a tick.
  *
  * Consumer contract:
  *  - Load head with acquire semantics (__atomic_load_n(..., __ATOMIC_ACQUIRE)).
@@ -49,7 +52,11 @@
 /* A write to /proc/vmprof/status must be shorter than this (31 bytes). */
 #define VMPROF_CMD_MAX		32
 
-/* struct vmprof_record.flags */
+/*
+ * struct vmprof_record.flags.  A last record has EXITED or UNREGISTERED,
+ * or both when "U <pid>" named a process that had exited but was not yet
+ * reaped; REAPED comes only with EXITED.  Other bits are never set.
+ */
 #define VMPROF_REC_EXITED	0x1U	/* last record: the process exited */
 #define VMPROF_REC_UNREGISTERED	0x2U	/* last record: "U <pid>" */
 /*
@@ -67,7 +74,8 @@
  * @record_size: sizeof(struct vmprof_record) as the module knows it
  * @capacity:	 number of record slots in the ring
  * @head:	 number of records ever written; slot of record n is
- *		 n % capacity.  Written with release, read with acquire.
+ *		 n % capacity.  Written with release after each batch, read
+ *		 with acquire.
  * @ticks:	 sampling ticks completed since the module was loaded
  * @period_ms:	 current sampling period in milliseconds
  * @nr_pids:	 processes registered after the last tick

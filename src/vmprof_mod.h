@@ -84,6 +84,8 @@ struct vmprof_stats {
  * @hdr:	 start of the vmalloc_user() ring: header page, then records
  * @recs:	 first record slot
  * @capacity:	 number of record slots
+ * @head:	 records written; readers see @hdr->head, which
+ *		 vmprof_ring_publish() sets to it after each batch
  * @ring_size:	 bytes of the whole mapping
  * @generation:	 bumped after each batch of records, for poll()
  * @wq:		 poll() waiters, woken after each tick
@@ -102,6 +104,7 @@ struct vmprof {
 	struct vmprof_ring_header *hdr;
 	struct vmprof_record *recs;
 	u64 capacity;
+	u64 head;
 	size_t ring_size;
 	unsigned long generation;
 	wait_queue_head_t wq;
