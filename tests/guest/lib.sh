@@ -60,6 +60,86 @@ check_dmesg() {
 	fi
 }
 
+# mem_snapshot: one line of what the module could leak: vmalloc_user()
+# areas (its ring; after rmmod a leaked area could not be told by its
+# caller's name, which no longer resolves), vmalloc KiB in all, and the
+# active objects of kmalloc-64 (its process entries) and pid (the struct
+# pid references they hold).  Caches and KASAN's quarantine of freed
+# objects are drained first.
+mem_snapshot() {
+	local c
+	sync
+	echo 3 > /proc/sys/vm/drop_caches
+	for c in kmalloc-64 pid; do
+		[ -w "/sys/kernel/slab/$c/shrink" ] && echo 1 > "/sys/kernel/slab/$c/shrink"
+	done
+	echo "$(grep -c ' user' /proc/vmallocinfo)" \
+		"$(awk '{ s += $2 } END { print int(s / 1024) }' /proc/vmallocinfo)" \
+		"$(awk '$1 == "kmalloc-64" { print $2 }' /proc/slabinfo)" \
+		"$(awk '$1 == "pid" { print $2 }' /proc/slabinfo)"
+}
+
+# mem_compare BEFORE AFTER WHAT: test points that nothing leaked over WHAT
+# (a description of the registrations and loads in between).  A leaked
+# ring adds a vmalloc_user area (and 516 KiB); leaked entries or pid
+# references add an object per registration, far above the noise allowed.
+mem_compare() {
+	local u0 v0 k0 p0 u1 v1 k1 p1
+	read -r u0 v0 k0 p0 <<< "$1"
+	read -r u1 v1 k1 p1 <<< "$2"
+	diag "vmalloc $v0 -> $v1 KiB in all, $u0 -> $u1 user areas, kmalloc-64 $k0 -> $k1, pid $p0 -> $p1"
+	is "as many vmalloc_user areas as before $3 (no ring left behind)" "$u1" "$u0"
+	# The kernel's own vmalloc use moves by a few MiB (lazily freed
+	# areas; KASAN's shadow on the debug kernel): a broad bound, 8 lost
+	# rings, next to the exact count above.
+	in_range "vmalloc growth (KiB) over $3" $((v1 - v0)) -100000 4096
+	if [ -n "$k0" ] && [ -n "$k1" ] && [ -n "$p0" ] && [ -n "$p1" ]; then
+		in_range "kmalloc-64 growth over $3" $((k1 - k0)) -100000 300
+		in_range "pid growth over $3" $((p1 - p0)) -100000 300
+	else
+		not_ok "kmalloc-64 and pid are in /proc/slabinfo"
+	fi
+}
+
+# On the debug kernel (VMPROF_DEBUG_KERNEL=1, tests/check-kernels.sh
+# --debug) its checkers must really be on; elsewhere nothing is checked.
+KMEMLEAK=/sys/kernel/debug/kmemleak
+kernel_debug_state() {
+	[ "${VMPROF_DEBUG_KERNEL:-0}" = 1 ] || return 0
+	diag "kernel $(uname -r), command line: $(cat /proc/cmdline)"
+	check "debug kernel: KASAN is on" sh -c 'dmesg | grep -q "KernelAddressSanitizer initialized"'
+	check "debug kernel: lockdep is on (/proc/lockdep_stats: debug_locks 1)" \
+		grep -Eq '^ *debug_locks: +1$' /proc/lockdep_stats
+	check "debug kernel: kmemleak is on" test -r $KMEMLEAK
+	is "debug kernel: panic_on_warn is set" "$(cat /proc/sys/kernel/panic_on_warn)" 1
+}
+kernel_debug_final() {
+	[ "${VMPROF_DEBUG_KERNEL:-0}" = 1 ] || return 0
+	check "debug kernel: lockdep is still on (no report turned it off)" \
+		grep -Eq '^ *debug_locks: +1$' /proc/lockdep_stats
+}
+
+# kmemleak_clear, then kmemleak_check after rmmod: no leak reported since.
+kmemleak_clear() {
+	if [ -w $KMEMLEAK ]; then echo clear > $KMEMLEAK; fi
+}
+kmemleak_check() {
+	local n
+	if [ ! -w $KMEMLEAK ]; then
+		[ "${VMPROF_DEBUG_KERNEL:-0}" = 1 ] && not_ok "kmemleak scan: $KMEMLEAK missing"
+		return 0
+	fi
+	# An object is reported once it is older than 5 s and unreferenced
+	# in a scan.
+	sleep 6
+	echo scan > $KMEMLEAK
+	sleep 1
+	echo scan > $KMEMLEAK
+	n=$(grep -c '^unreferenced object' $KMEMLEAK)
+	is "kmemleak: no leak reported after rmmod" "$n" 0
+	[ "$n" = 0 ] || head -n 60 $KMEMLEAK | sed 's/^/#   /'
+}
+
 # Background processes the tests start; all are killed at exit.
 bg_pids=()
 spawn_sleeper() {

@@ -38,10 +38,16 @@ ratio=$(awk -v c="$cpu" -v w="$wall" 'BEGIN { printf "%.4f", c / w }')
 # Wall time is the loose bound (a VM's vCPU shares the host with others);
 # the process's own CPU clock is the tight one.
 in_range "recorded CPU / wall time of a 2 s busy loop" "$ratio" 0.85 1.05
-# The records cover registration to exit, a little more than the loop the
-# process timed itself; never less than it, bar one 4 ms tick.
-in_range "recorded CPU minus the process's own CPU clock (ms)" \
-	"$(awk -v c="$cpu" -v o="$own" 'BEGIN { printf "%.2f", (c - o) / 1e6 }')" -4 30
+# The records cover registration to exit: at least the loop the process
+# timed itself, and, one thread, no more than the time they cover.  (What
+# the exit costs depends on the kernel: several times more on the debug
+# kernel.  tests/guest/tools.sh checks the sums exactly against wait4.)
+# The two clocks may drift apart by a few parts per thousand.
+in_range "recorded CPU minus the process's own CPU clock of the loop (ms)" \
+	"$(awk -v c="$cpu" -v o="$own" 'BEGIN { printf "%.2f", (c - o) / 1e6 }')" 0 1000
+covered=$(awk '$1 == "rec" { s += $4 } END { print s + 0 }' "$tmp/spin.rec")
+in_range "recorded CPU / time the records cover, one thread" \
+	"$(awk -v c="$cpu" -v t="$covered" 'BEGIN { printf "%.4f", c / t }')" 0.5 1.005
 peak=$(awk '$1 == "rec" && $4 > 0 { u = $5 / $4; if (u > m) m = u } END { printf "%.3f", m }' "$tmp/spin.rec")
 # sum_exec_runtime of a running task lags until its next scheduler tick,
 # so one interval may show a tick more (4 ms of 50, or more when the
