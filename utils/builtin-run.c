@@ -27,7 +27,9 @@ const char run_usage[] =
 "Run COMMAND under profiling: it is registered with the vmprof module before\n"
 "it executes its first instruction, so no fault is missed, and its samples\n"
 "(all threads) are recorded until it exits.  Then a summary is printed on\n"
-"standard error.  The exit status is COMMAND's (128+N if killed by signal N).\n"
+"standard error, with the command's rusage from wait4(2) and what it did\n"
+"between fork and its registration: the samples plus that equal the rusage.\n"
+"The exit status is COMMAND's (128+N if killed by signal N).\n"
 "Processes COMMAND forks are not followed.\n"
 "\n"
 "Options:\n"
@@ -88,6 +90,79 @@ static void on_record(const struct vmprof_record *rec, void *arg)
 }
 
 /*
+ * What the command's process did between fork and its registration, which
+ * the profile cannot have: its faults (/proc/PID/stat) and CPU time (its
+ * CPU-time clock, the scheduler's sum_exec_runtime, as the module reads).
+ */
+struct before {
+	int known;
+	unsigned long min_flt, maj_flt;
+	long long cpu_ns;
+};
+
+/* Read state, minflt and majflt of @pid from /proc/PID/stat. */
+static int read_stat(pid_t pid, char *state, unsigned long *min_flt,
+		     unsigned long *maj_flt)
+{
+	char path[64], buf[1024];
+	const char *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = '\0';
+	/* After the command name, which may hold anything but ends at the
+	 * last ')': state ppid pgrp session tty tpgid flags minflt cminflt
+	 * majflt. */
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 1, " %c %*d %*d %*d %*d %*d %*u %lu %*u %lu",
+			 state, min_flt, maj_flt) != 3)
+		return -EBADMSG;
+	return 0;
+}
+
+/*
+ * Wait (up to 2 s) until @pid sleeps, which it does only in its read of
+ * the start pipe: from then on its counters stand still until it is told
+ * to go, so they can be read after its registration and be exactly what
+ * the registration took as its baseline.
+ */
+static int wait_asleep(pid_t pid)
+{
+	unsigned long min_flt, maj_flt;
+	char state = 0;
+
+	for (int i = 0; i < 2000; i++) {
+		if (read_stat(pid, &state, &min_flt, &maj_flt))
+			return -1;
+		if (state == 'S')
+			return 0;
+		usleep(1000);
+	}
+	return -1;
+}
+
+static void read_before(pid_t pid, struct before *b)
+{
+	struct timespec ts;
+	clockid_t clk;
+	char state;
+
+	b->known = !read_stat(pid, &state, &b->min_flt, &b->maj_flt) &&
+		   state == 'S' && !clock_getcpuclockid(pid, &clk) &&
+		   !clock_gettime(clk, &ts);
+	if (b->known)
+		b->cpu_ns = (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/*
  * Fork a child that waits on @go before exec'ing @argv; an exec failure
  * comes back through @err_pipe (closed by a successful exec).
  */
@@ -130,6 +205,8 @@ int cmd_run(int argc, char **argv)
 	struct sigaction sa;
 	struct report rep;
 	struct rusage ru = { 0 };
+	struct before before = { 0 };
+	int asleep;
 	char exec_errno;
 
 	while ((c = getopt_long(argc, argv, "+o:f:aqh", opts, NULL)) != -1) {
@@ -199,6 +276,7 @@ int cmd_run(int argc, char **argv)
 	close(go[0]);
 	close(ep[1]);
 	/* Registered while it waits: the profile starts before exec. */
+	asleep = !wait_asleep(child);
 	err = vmprof_register(s, child);
 	if (err) {
 		kill(child, SIGKILL);
@@ -206,6 +284,8 @@ int cmd_run(int argc, char **argv)
 		rc = util_fail_errno(err, "cannot register the command's process");
 		goto out;
 	}
+	if (asleep)
+		read_before(child, &before);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = forward_term;
 	sigaction(SIGTERM, &sa, NULL);
@@ -254,6 +334,12 @@ reap:
 			ru.ru_minflt, ru.ru_majflt,
 			(long long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000LL +
 			(long long)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000LL);
+		/* With the samples, this adds up to the rusage above. */
+		if (before.known)
+			fprintf(stderr, "before its registration (not sampled): minflt %lu majflt %lu cpu_ns %lld\n",
+				before.min_flt, before.maj_flt, before.cpu_ns);
+		else
+			fprintf(stderr, "before its registration (not sampled): unknown\n");
 	}
 	if (rc == EXIT_OK)
 		rc = WIFSIGNALED(status) ? 128 + WTERMSIG(status) :
