@@ -93,6 +93,7 @@ purge_pkgs() {
 }
 cleanup() {
 	purge_pkgs >/dev/null 2>&1
+	remove_fake_kernels
 	if [ -f "$LIST" ]; then
 		rm -f "$LIST"
 		rm -f /var/lib/apt/lists/*"${PKGDIR//\//_}"* 2>/dev/null
@@ -131,7 +132,33 @@ fi
 if [ -z "$KREL" ] || [ ! -e "/lib/modules/$KREL/build/include" ]; then
 	bail "no kernel with headers installed (apt-get install linux-headers-amd64 linux-image-amd64)"
 fi
-echo "# kernel: $KREL (running: $(uname -r)); packages in $PKGDIR"
+# Every kernel with headers and an image: DKMS must build for each, and
+# each boots with its module (.ci/run installs 6.1 and 6.12, each also
+# PREEMPT_RT: bootstrap --install-deps --kernels).
+KRELS=$(find /lib/modules -mindepth 1 -maxdepth 1 -printf '%f\n' | sort -V |
+	while read -r k; do
+		[ -e "/lib/modules/$k/build/include" ] && [ -f "/boot/vmlinuz-$k" ] && echo "$k"
+	done | tr '\n' ' ')
+KRELS=${KRELS% }
+echo "# kernels: $KRELS; the configured one: $KREL (running: $(uname -r)); packages in $PKGDIR"
+
+# Two kernels the module cannot be built for, made up for the test: one too
+# old for dkms.conf's BUILD_EXCLUSIVE_KERNEL, one whose build fails.  They
+# must not stop the installation for the others.
+FAKE_OLD=5.10.0-0-vmproftest-old
+FAKE_BROKEN=6.99.0-0-vmproftest-broken
+fake_kernels() {
+	local k
+	for k in $FAKE_OLD $FAKE_BROKEN; do
+		mkdir -p "/lib/modules/$k/kernel" "/lib/modules/$k/build/include" || return 1
+		printf '%s\n' '# A kernel tree that cannot build anything (tests/packaging.sh).' \
+			'%:' '	@echo "error: this kernel tree is broken on purpose" >&2; exit 2' \
+			>"/lib/modules/$k/build/Makefile" || return 1
+	done
+}
+remove_fake_kernels() {
+	rm -rf "/lib/modules/$FAKE_OLD" "/lib/modules/$FAKE_BROKEN"
+}
 
 # ---------------------------------------------------------- the version --
 changelog_version=$(dpkg-parsechangelog -l "$top_srcdir/debian/changelog" -S Version)
@@ -197,7 +224,8 @@ deb_has() {
 }
 ma=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
 srcfiles=()
-for f in dkms.conf Kbuild main.c ring.c sampler.c status.c compat.h vmprof_mod.h vmprof_abi.h; do
+for f in dkms.conf Kbuild main.c ring.c sampler.c status.c compat.h vmprof_mod.h \
+	vmprof_abi.h kernel-probes.sh probes/vm_flags_clear.c; do
 	srcfiles+=("/usr/src/vmprof-$VERSION/$f")
 done
 check "vmprof-dkms has the module's sources and dkms.conf in /usr/src/vmprof-$VERSION, the udev rule and examples" \
@@ -241,30 +269,50 @@ make_repo() {
 }
 check "a local apt repository of the .debs (dpkg-scanpackages, $LIST)" make_repo
 
-step apt-install "apt-get install vmprof-dkms vmprof-utils (from the local repository)" \
+check "two kernels the module cannot be built for: $FAKE_OLD (too old), $FAKE_BROKEN (build error)" \
+	fake_kernels
+step apt-install "apt-get install vmprof-dkms vmprof-utils (from the local repository) exits 0" \
 	apt-get install -y -q vmprof-dkms vmprof-utils
-diag <"$LOGS/apt-install.log" | grep -iE 'dkms|vmprof|kernel|headers|building' | head -n 30
+diag <"$LOGS/apt-install.log" | grep -iE 'dkms|vmprof|kernel|headers|building|error' | head -n 40
 
-ko_path() { # the module DKMS installed for $KREL
+ko_path() { # ko_path KERNEL: the module DKMS installed for KERNEL
 	local f
-	for f in /lib/modules/"$KREL"/updates/dkms/vmprof.ko*; do
+	for f in /lib/modules/"$1"/updates/dkms/vmprof.ko*; do
 		[ -f "$f" ] && { echo "$f"; return 0; }
 	done
 	return 1
 }
-# dkms_has: DKMS says the module is installed for $KREL, and it is there.
+# dkms_has KERNEL: DKMS says the module is installed for KERNEL, it is
+# there, and it was built for KERNEL.
 dkms_has() {
-	dkms status -m vmprof -v "$VERSION" -k "$KREL"
-	dkms status -m vmprof -v "$VERSION" -k "$KREL" | grep -q ': installed' &&
-		ko=$(ko_path) && echo "$ko" &&
-		modinfo -F vermagic "$ko" | grep -q "^$KREL "
+	local ko
+	dkms status -m vmprof -v "$VERSION" -k "$1"
+	dkms status -m vmprof -v "$VERSION" -k "$1" | grep -q ': installed' &&
+		ko=$(ko_path "$1") && echo "$ko" &&
+		modinfo -F vermagic "$ko" | grep -q "^$1 "
 }
-check "the postinst had DKMS build and install the module for $KREL (not the running kernel, $(uname -r))" \
-	dkms_has
-ko=$(ko_path) || ko=''
-check "the postinst says which kernels have the module" \
-	grep -q "vmprof-dkms: the vmprof module is installed for kernel(s):.* $KREL" \
-	"$LOGS/apt-install.log"
+for k in $KRELS; do
+	check "the postinst had DKMS build and install the module for $k" dkms_has "$k"
+	check "the postinst says $k has the module" \
+		grep -q "vmprof-dkms: the vmprof module is installed for kernel(s):.* $k\( \|$\)" \
+		"$LOGS/apt-install.log"
+done
+nothing_for() { # nothing_for KERNEL: no module, and DKMS knows of no build
+	! ko_path "$1" && ! dkms status -m vmprof -v "$VERSION" -k "$1" | grep -qE ': (built|installed)'
+}
+old_skipped() {
+	grep "skipped kernel(s):.* $FAKE_OLD" "$LOGS/apt-install.log" | grep -q 'older than Linux 6.1' &&
+		nothing_for "$FAKE_OLD"
+}
+check "no module for $FAKE_OLD, and the postinst says why (older than Linux 6.1)" old_skipped
+check "no module for $FAKE_BROKEN, and the postinst says why (its error line and log)" \
+	sh -c "grep -q 'failed to build for kernel $FAKE_BROKEN' '$LOGS/apt-install.log' &&
+		grep -q 'cannot compile a module against /lib/modules/$FAKE_BROKEN/build' '$LOGS/apt-install.log' &&
+		grep -q 'full log: /var/lib/dkms/vmprof/$VERSION/build-failed-$FAKE_BROKEN.log' '$LOGS/apt-install.log'"
+check "... and DKMS did not build it either" nothing_for "$FAKE_BROKEN"
+check "dpkg has vmprof-dkms installed (configured), not half-configured" \
+	sh -c "dpkg-query -W -f='\${Status}' vmprof-dkms | grep -qx 'install ok installed'"
+remove_fake_kernels
 
 check "dkms.conf installed with AUTOINSTALL=yes" \
 	grep -qx 'AUTOINSTALL="yes"' "/usr/src/vmprof-$VERSION/dkms.conf"
@@ -274,13 +322,12 @@ check "dkms.conf installed with AUTOINSTALL=yes" \
 kernel_hook() {
 	dkms uninstall -m vmprof -v "$VERSION" -k "$KREL" &&
 		dkms unbuild -m vmprof -v "$VERSION" -k "$KREL" &&
-		dkms status -m vmprof -v "$VERSION" | grep -q ': added' &&
-		! ls /lib/modules/"$KREL"/updates/dkms/vmprof.ko* 2>/dev/null &&
+		! dkms status -m vmprof -v "$VERSION" -k "$KREL" | grep -qE ': (built|installed)' &&
+		! ko_path "$KREL" &&
 		/etc/kernel/postinst.d/dkms "$KREL" &&
-		dkms_has
+		dkms_has "$KREL"
 }
 check "a new kernel gets the module: /etc/kernel/postinst.d/dkms $KREL rebuilds it" kernel_hook
-ko=$(ko_path) || ko=''
 
 # ------------------------------------------------------ libvmprof-dev --
 step apt-install-dev "apt-get install libvmprof-dev" apt-get install -y -q libvmprof-dev
@@ -389,31 +436,42 @@ st=$?
 what="the libvmprof-dev program reads its records ($(cat client.out))"
 t test $st -eq 0
 EOF
-ko_elf=$vm/vmprof.ko
-case $ko in
-*.xz) xz -dc "$ko" >"$ko_elf" ;;
-*.zst) zstd -dcq "$ko" >"$ko_elf" ;;
-*.gz) gzip -dc "$ko" >"$ko_elf" ;;
-*) cp "$ko" "$ko_elf" ;;
-esac 2>/dev/null
-build_id=$(readelf -n "$ko_elf" 2>/dev/null | sed -n 's/^ *Build ID: *//p')
-t0=$SECONDS
-(cd "$vm" && /usr/bin/vmprof-lab --kernel-version "$KREL" --module "$ko" \
-	--timeout 600 -- /bin/sh guest.sh "$build_id") >"$LOGS/vm.log" 2>&1
-st=$?
-if [ $st -eq 0 ] && grep -q '^PASS' "$LOGS/vm.log"; then
-	ok "the installed vmprof-lab boots $KREL with $ko ($((SECONDS - t0)) s)"
-else
-	nok "the installed vmprof-lab boots $KREL with ${ko:-(no module)} (exit $st)"
-	tail -n 40 "$LOGS/vm.log" | diag
-fi
-while read -r res what; do
-	case $res in
-	PASS) ok "in the VM: $what" ;;
-	FAIL) nok "in the VM: $what" ;;
-	esac
-done <"$LOGS/vm.log"
-[ ! -f "$vm/run.out" ] || diag <"$vm/run.out"
+# vm_check KERNEL: boot KERNEL with the module DKMS built for it, run
+# guest.sh there, one test point per line it prints.
+vm_check() {
+	local k=$1 ko dir st t0 build_id res what
+	ko=$(ko_path "$k") || ko=''
+	dir=$vm/$k
+	rm -rf "$dir"
+	mkdir -p "$dir" && cp "$vm/guest.sh" "$vm/client" "$dir/"
+	case $ko in
+	*.xz) xz -dc "$ko" >"$dir/vmprof.ko" ;;
+	*.zst) zstd -dcq "$ko" >"$dir/vmprof.ko" ;;
+	*.gz) gzip -dc "$ko" >"$dir/vmprof.ko" ;;
+	*) cp "$ko" "$dir/vmprof.ko" ;;
+	esac 2>/dev/null
+	build_id=$(readelf -n "$dir/vmprof.ko" 2>/dev/null | sed -n 's/^ *Build ID: *//p')
+	t0=$SECONDS
+	(cd "$dir" && /usr/bin/vmprof-lab --kernel-version "$k" --module "$ko" \
+		--timeout 600 -- /bin/sh guest.sh "$build_id") >"$LOGS/vm-$k.log" 2>&1
+	st=$?
+	if [ $st -eq 0 ] && grep -q '^PASS' "$LOGS/vm-$k.log"; then
+		ok "the installed vmprof-lab boots $k with $ko ($((SECONDS - t0)) s)"
+	else
+		nok "the installed vmprof-lab boots $k with ${ko:-(no module)} (exit $st)"
+		tail -n 40 "$LOGS/vm-$k.log" | diag
+	fi
+	while read -r res what; do
+		case $res in
+		PASS) ok "$k: in the VM: $what" ;;
+		FAIL) nok "$k: in the VM: $what" ;;
+		esac
+	done <"$LOGS/vm-$k.log"
+	[ ! -f "$dir/run.out" ] || diag <"$dir/run.out"
+}
+for k in $KRELS; do
+	vm_check "$k"
+done
 
 # ------------------------------------------------------------ removal --
 step apt-purge "apt-get purge ${PKGS[*]}" apt-get purge -y -q "${PKGS[@]}"
@@ -433,7 +491,7 @@ check "removing the packages removes the module from DKMS and /lib/modules" remo
 rm -f "$LIST"
 step apt-install-files "apt install ./vmprof-dkms_*.deb ./vmprof-utils_*.deb ./libvmprof0_*.deb" \
 	sh -c "cd '$deb_dir' && apt-get install -y -q ./vmprof-dkms_*.deb ./vmprof-utils_*.deb ./libvmprof0_*.deb"
-check "... and DKMS installed the module for $KREL" dkms_has
+check "... and DKMS installed the module for $KREL" dkms_has "$KREL"
 step apt-purge-again "apt-get purge, again" apt-get purge -y -q vmprof-dkms vmprof-utils libvmprof0
 check "... and it is all gone again" removed
 
