@@ -48,16 +48,19 @@ stat_value() { awk -v k="$1" '$1 == k { print $2 }' "$STATS"; }
 # registered: the status file on one line
 registered() { tr '\n' ' ' < "$STATUS" | sed 's/ $//'; }
 
-# The kernel log must be free of warnings and oopses.
+# The kernel log must be free of warnings and oopses, and of the reports
+# of the debug kernel's checkers (KASAN and KFENCE report as BUG, lockdep
+# and DEBUG_OBJECTS as WARNING; UBSAN and kmemleak have their own).
 check_dmesg() {
 	local bad
-	bad=$(dmesg | grep -E 'WARNING:|BUG:|BUG |Call Trace|general protection|Oops|kernel BUG' || true)
+	bad=$(dmesg | grep -E 'WARNING:|BUG:|BUG |Call Trace|general protection|Oops|kernel BUG|UBSAN:|ODEBUG:|new suspected memory leak' || true)
 	if [ -z "$bad" ]; then
-		ok "kernel log has no WARN, BUG or Call Trace"
+		ok "kernel log has no WARN, BUG, Call Trace, UBSAN, ODEBUG or kmemleak report"
 	else
-		not_ok "kernel log has no WARN, BUG or Call Trace"
+		not_ok "kernel log has no WARN, BUG, Call Trace, UBSAN, ODEBUG or kmemleak report"
 		printf '%s\n' "$bad" | head -n 40 | sed 's/^/#   /'
 	fi
+	kernel_debug_final
 }
 
 # mem_snapshot: one line of what the module could leak: vmalloc_user()

@@ -7,6 +7,7 @@ T=$1
 VMPROF_KO=$2
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
+kernel_debug_state
 tmp=$(mktemp -d)
 
 # ---------------------------------------------------------------- files

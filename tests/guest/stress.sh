@@ -93,7 +93,6 @@ rmmod vmprof
 mem_compare "$before" "$(mem_snapshot)" "the stress test"
 kmemleak_check
 check_dmesg
-kernel_debug_final
 insmod "$VMPROF_KO"
 done_testing
 rm -rf "$tmp"

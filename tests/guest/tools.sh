@@ -9,6 +9,7 @@ VMPROF_KO=$2
 B=$3
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
+kernel_debug_state
 tmp=$(mktemp -d)
 VMPROF=$B/utils/vmprof
 MONITOR=$B/utils/vmprof-monitor
