@@ -65,7 +65,8 @@ check_dmesg() {
 
 # mem_snapshot: one line of what the module could leak: vmalloc_user()
 # areas (its ring; after rmmod a leaked area could not be told by its
-# caller's name, which no longer resolves), vmalloc KiB in all, and the
+# caller's name, which no longer resolves), vmalloc KiB in all (less the
+# areas freed but not yet purged, which come and go), and the
 # active objects of kmalloc-64 (its process entries) and pid (the struct
 # pid references they hold).  Caches and KASAN's quarantine of freed
 # objects are drained first.
@@ -77,7 +78,7 @@ mem_snapshot() {
 		[ -w "/sys/kernel/slab/$c/shrink" ] && echo 1 > "/sys/kernel/slab/$c/shrink"
 	done
 	echo "$(grep -c ' user' /proc/vmallocinfo)" \
-		"$(awk '{ s += $2 } END { print int(s / 1024) }' /proc/vmallocinfo)" \
+		"$(awk '!/unpurged/ { s += $2 } END { print int(s / 1024) }' /proc/vmallocinfo)" \
 		"$(awk '$1 == "kmalloc-64" { print $2 }' /proc/slabinfo)" \
 		"$(awk '$1 == "pid" { print $2 }' /proc/slabinfo)"
 }
@@ -92,9 +93,10 @@ mem_compare() {
 	read -r u1 v1 k1 p1 <<< "$2"
 	diag "vmalloc $v0 -> $v1 KiB in all, $u0 -> $u1 user areas, kmalloc-64 $k0 -> $k1, pid $p0 -> $p1"
 	is "as many vmalloc_user areas as before $3 (no ring left behind)" "$u1" "$u0"
-	# The kernel's own vmalloc use moves by a few MiB (lazily freed
-	# areas; KASAN's shadow on the debug kernel): a broad bound, 8 lost
-	# rings, next to the exact count above.
+	# The kernel's own vmalloc use moves by up to 2 MiB (kernel stacks
+	# of the processes started; on the debug kernel more): a broad
+	# bound, 8 lost rings, next to the exact count above.  (On 6.12, 25,
+	# 50 and 75 cycles of cycles.sh left the total within 20 KiB.)
 	in_range "vmalloc growth (KiB) over $3" $((v1 - v0)) -100000 4096
 	if [ -n "$k0" ] && [ -n "$k1" ] && [ -n "$p0" ] && [ -n "$p1" ]; then
 		in_range "kmalloc-64 growth over $3" $((k1 - k0)) -100000 300
