@@ -292,9 +292,11 @@ dkms_has() {
 		modinfo -F vermagic "$ko" | grep -q "^$1 "
 }
 # said_installed KERNEL: the postinst lists KERNEL among those with the module.
+# (apt's log has a carriage return at the end of the maintainer scripts'
+# lines.)
 said_installed() {
 	grep 'vmprof-dkms: the vmprof module is installed for kernel(s):' "$LOGS/apt-install.log" |
-		sed 's/.*kernel(s)://' | tr ' ' '\n' | grep -qxF -- "$1"
+		tr -d '\r' | sed 's/.*kernel(s)://' | tr ' ' '\n' | grep -qxF -- "$1"
 }
 for k in $KRELS; do
 	check "the postinst had DKMS build and install the module for $k" dkms_has "$k"
