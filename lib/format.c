@@ -4,6 +4,8 @@
  * TSV back.  A CSV/TSV file starts with a comment line naming the format
  * and its version ("# vmprof-data 1 ..."), then a header row naming the
  * columns; readers find columns by name, so columns may be added later.
+ * A process line ("# process pid=PID command=TEXT") may come before a
+ * process's first row; readers that do not know it skip it as a comment.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -16,6 +18,7 @@
 
 #define DATA_MAGIC	"# vmprof-data"
 #define DATA_VERSION	1
+#define PROCESS_TAG	"# process pid="
 
 enum { C_TIME, C_PID, C_NR, C_INTERVAL, C_MIN, C_MAJ, C_CPU, C_RSS, C_FLAGS,
        C_COUNT };
@@ -53,6 +56,27 @@ void vmprof_row_from_record(struct vmprof_row *row,
 	row->flags = rec->flags;
 }
 
+double vmprof_row_cpu_util(const struct vmprof_row *row)
+{
+	return row->interval_ns ? (double)row->cpu_ns / (double)row->interval_ns
+				: 0.0;
+}
+
+void vmprof_row_add(struct vmprof_row *sum, const struct vmprof_row *row)
+{
+	if (!sum->nr_pids)
+		sum->time_ns = row->time_ns;
+	sum->pid = 0;
+	sum->flags = 0;
+	sum->nr_pids += row->nr_pids ? row->nr_pids : 1;
+	if (row->interval_ns > sum->interval_ns)
+		sum->interval_ns = row->interval_ns;
+	sum->min_flt += row->min_flt;
+	sum->maj_flt += row->maj_flt;
+	sum->cpu_ns += row->cpu_ns;
+	sum->rss_kb += row->rss_kb;
+}
+
 static int stream_status(FILE *f, int n)
 {
 	if (n >= 0 && !ferror(f))
@@ -84,8 +108,7 @@ int vmprof_write_header(FILE *f, enum vmprof_format fmt, int aggregate,
 int vmprof_write_row(FILE *f, enum vmprof_format fmt, int aggregate,
 		     const struct vmprof_row *row)
 {
-	double util = row->interval_ns ?
-		(double)row->cpu_ns / (double)row->interval_ns : 0.0;
+	double util = vmprof_row_cpu_util(row);
 	char sep = fmt == VMPROF_FMT_TSV ? '\t' : ',';
 	int n;
 
@@ -123,6 +146,68 @@ int vmprof_write_row(FILE *f, enum vmprof_format fmt, int aggregate,
 			    row->cpu_ns, sep, util, sep, row->rss_kb, sep,
 			    row->flags);
 	return stream_status(f, n);
+}
+
+int vmprof_write_process(FILE *f, enum vmprof_format fmt, uint32_t pid,
+			 const char *command)
+{
+	int n = 0;
+
+	errno = 0;
+	if (fmt == VMPROF_FMT_JSON) {
+		n = fprintf(f, "{\"pid\":%" PRIu32 ",\"command\":\"", pid);
+		for (const unsigned char *c = (const unsigned char *)command;
+		     *c && n >= 0; c++) {
+			if (*c == '"' || *c == '\\')
+				n = fprintf(f, "\\%c", *c);
+			else if (*c < 0x20 || *c == 0x7f)
+				n = fprintf(f, "\\u%04x", *c);
+			else
+				n = putc(*c, f) == EOF ? -1 : 0;
+		}
+		if (n >= 0)
+			n = fputs("\"}\n", f) == EOF ? -1 : 0;
+		return stream_status(f, n);
+	}
+	n = fprintf(f, PROCESS_TAG "%" PRIu32 " command=", pid);
+	/* One line whatever the command holds: control characters become
+	 * spaces. */
+	for (const unsigned char *c = (const unsigned char *)command;
+	     *c && n >= 0; c++)
+		n = putc(*c < 0x20 || *c == 0x7f ? ' ' : *c, f) == EOF ? -1 : 0;
+	if (n >= 0)
+		n = putc('\n', f) == EOF ? -1 : 0;
+	return stream_status(f, n);
+}
+
+int vmprof_process_line(const char *line, uint32_t *pid, char *command,
+			size_t size)
+{
+	const char *p = line + strlen(PROCESS_TAG);
+	unsigned long long v = 0;
+	size_t len;
+
+	if (strncmp(line, PROCESS_TAG, strlen(PROCESS_TAG)))
+		return 0;
+	if (*p < '0' || *p > '9')
+		return -EBADMSG;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		v = v * 10 + (unsigned long long)(*p - '0');
+		if (v > UINT32_MAX)
+			return -EBADMSG;
+	}
+	if (strncmp(p, " command=", 9))
+		return -EBADMSG;
+	p += 9;
+	len = strcspn(p, "\r\n");
+	if (size) {
+		if (len >= size)
+			len = size - 1;
+		memcpy(command, p, len);
+		command[len] = '\0';
+	}
+	*pid = (uint32_t)v;
+	return 1;
 }
 
 void vmprof_reader_init(struct vmprof_reader *rd)

@@ -99,6 +99,8 @@ const struct vmprof_ring_header *vmprof_ring_header(const struct vmprof_ring *r)
 
 double vmprof_cpu_util(const struct vmprof_record *rec)
 {
-	return rec->interval_ns ? (double)rec->cpu_ns / (double)rec->interval_ns
-				: 0.0;
+	struct vmprof_row row;
+
+	vmprof_row_from_record(&row, rec);
+	return vmprof_row_cpu_util(&row);
 }

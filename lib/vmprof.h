@@ -213,6 +213,47 @@ void vmprof_reader_init(struct vmprof_reader *rd);
 int vmprof_reader_line(struct vmprof_reader *rd, const char *line,
 		       struct vmprof_row *row);
 
+/* CPU utilisation of a row: cpu_ns / interval_ns (1.0 = one CPU busy over
+ * the interval), 0 when the interval is 0. */
+double vmprof_row_cpu_util(const struct vmprof_row *row);
+
+/**
+ * vmprof_row_add() - add a row to the sum of its tick
+ * @sum: the tick's row, zeroed before its first row is added
+ * @row: a process's row (or a tick's) of the same time stamp
+ *
+ * Counts, CPU time and resident sizes add up, nr_pids counts the processes
+ * and the interval is the longest one: the per-tick layout.
+ */
+void vmprof_row_add(struct vmprof_row *sum, const struct vmprof_row *row);
+
+/**
+ * vmprof_write_process() - name a process in a data file
+ * @pid:     the process
+ * @command: its command line, arguments separated by spaces
+ *
+ * CSV and TSV get a comment line, "# process pid=PID command=TEXT" (control
+ * characters in TEXT become spaces), which readers that do not look for it
+ * skip; JSON lines get {"pid":PID,"command":"TEXT"}.  Written before the
+ * process's first row.
+ *
+ * Return: 0 or -errno of the stream.
+ */
+int vmprof_write_process(FILE *f, enum vmprof_format fmt, uint32_t pid,
+			 const char *command);
+
+/**
+ * vmprof_process_line() - read a process line of a CSV or TSV data file
+ * @line:    a line of the file, with or without its newline
+ * @pid:     set to the process
+ * @command: filled with its command, truncated to @size - 1 bytes
+ *
+ * Return: 1 for a process line, 0 for any other line, -EBADMSG for a
+ * malformed process line.
+ */
+int vmprof_process_line(const char *line, uint32_t *pid, char *command,
+			size_t size);
+
 #ifdef __cplusplus
 }
 #endif

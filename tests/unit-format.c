@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -221,6 +222,58 @@ static void test_session(void)
 		return;
 }
 
+static void test_process_lines(void)
+{
+	char *buf = NULL, cmd[16];
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	uint32_t pid = 0;
+
+	vmprof_write_process(f, VMPROF_FMT_CSV, 42, "sort -k2\tbig\nfile");
+	vmprof_write_process(f, VMPROF_FMT_JSON, 7, "say \"hi\" \\ \x01");
+	fclose(f);
+	is_str(buf, "# process pid=42 command=sort -k2 big file\n"
+	       "{\"pid\":7,\"command\":\"say \\\"hi\\\" \\\\ \\u0001\"}\n",
+	       "process lines: control characters become spaces, JSON escapes");
+	is_u64(vmprof_process_line(buf, &pid, cmd, sizeof(cmd)), 1,
+	       "a process line is recognised");
+	ok(pid == 42 && !strcmp(cmd, "sort -k2 big fi"),
+	   "its pid and command (cut to the buffer)");
+	free(buf);
+	is_u64(vmprof_process_line("# vmprof-data 1", &pid, cmd, sizeof(cmd)), 0,
+	       "another comment is not a process line");
+	is_u64(-vmprof_process_line("# process pid=x command=a", &pid, cmd,
+				    sizeof(cmd)), EBADMSG,
+	       "a process line without a pid: EBADMSG");
+	is_u64(-vmprof_process_line("# process pid=4294967296 command=a", &pid,
+				    cmd, sizeof(cmd)), EBADMSG,
+	       "a pid over 32 bits: EBADMSG");
+	is_u64(-vmprof_process_line("# process pid=5 cmd=a", &pid, cmd,
+				    sizeof(cmd)), EBADMSG,
+	       "a process line without command=: EBADMSG");
+}
+
+static void test_row_add(void)
+{
+	struct vmprof_row a = { .time_ns = 100, .pid = 1, .nr_pids = 1,
+				.interval_ns = 50, .min_flt = 3, .maj_flt = 1,
+				.cpu_ns = 25, .rss_kb = 10, .flags = 1 };
+	struct vmprof_row b = { .time_ns = 100, .pid = 2, .nr_pids = 1,
+				.interval_ns = 40, .min_flt = 4, .maj_flt = 2,
+				.cpu_ns = 50, .rss_kb = 20 };
+	struct vmprof_row sum = { 0 };
+
+	vmprof_row_add(&sum, &a);
+	vmprof_row_add(&sum, &b);
+	ok(sum.time_ns == 100 && sum.pid == 0 && sum.nr_pids == 2 &&
+	   sum.interval_ns == 50 && sum.min_flt == 7 && sum.maj_flt == 3 &&
+	   sum.cpu_ns == 75 && sum.rss_kb == 30 && sum.flags == 0,
+	   "the sum of a tick: counts add, the longest interval, two pids");
+	ok(vmprof_row_cpu_util(&sum) == 1.5, "its utilisation: 75/50");
+	sum.interval_ns = 0;
+	ok(vmprof_row_cpu_util(&sum) == 0, "no interval: utilisation 0");
+}
+
 int main(void)
 {
 	enum vmprof_format fmt;
@@ -228,6 +281,8 @@ int main(void)
 	ok(vmprof_format_parse("tsv", &fmt) == 0 && fmt == VMPROF_FMT_TSV, "format names");
 	is_u64(-vmprof_format_parse("xml", &fmt), EINVAL, "unknown format: EINVAL");
 	test_roundtrip();
+	test_process_lines();
+	test_row_add();
 	test_malformed();
 	test_stats();
 	test_session();

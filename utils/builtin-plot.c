@@ -11,6 +11,7 @@
 
 #include "builtin.h"
 #include "datafile.h"
+#include "pidmap.h"
 #include "util.h"
 
 const char plot_usage[] =
@@ -22,7 +23,10 @@ const char plot_usage[] =
 "  2. fault rates in faults per second over each sample (minor left, major\n"
 "     right);\n"
 "  3. CPU utilisation in % (100 % = one CPU busy).\n"
-"One line per process, plus their total when there are several.\n"
+"One line per process, named by its pid and command when the file has\n"
+"them, plus their total when there are several.  When no process took a\n"
+"major fault, the major-fault curves and axes are left out and the title\n"
+"says so.\n"
 "\n"
 "Options:\n"
 "  -o, --output OUT    the picture; its extension picks PNG or SVG\n"
@@ -36,6 +40,8 @@ const char plot_usage[] =
 
 struct series {
 	uint32_t pid;		/* 0: the total */
+	char *command;		/* NULL if the file does not name it */
+	int total;		/* the sum of the other series */
 	struct vmprof_row *rows;
 	size_t n, cap;
 };
@@ -43,7 +49,9 @@ struct series {
 struct plot {
 	struct series *s;
 	size_t n;
+	struct pidmap index;	/* pid -> s[] */
 	uint64_t t0;
+	uint64_t maj_flt;	/* all major faults: 0 draws no major curve */
 };
 
 static int push(struct series *s, const struct vmprof_row *row)
@@ -61,26 +69,51 @@ static int push(struct series *s, const struct vmprof_row *row)
 	return 0;
 }
 
+static struct series *find(struct plot *p, uint32_t pid)
+{
+	struct series *s;
+	size_t i;
+
+	if (pidmap_get(&p->index, pid, &i))
+		return &p->s[i];
+	s = realloc(p->s, (p->n + 1) * sizeof(*s));
+	if (!s)
+		return NULL;
+	p->s = s;
+	if (pidmap_put(&p->index, pid, p->n))
+		return NULL;
+	memset(&p->s[p->n], 0, sizeof(*s));
+	p->s[p->n].pid = pid;
+	return &p->s[p->n++];
+}
+
 static int add(const struct vmprof_row *row, void *arg)
 {
 	struct plot *p = arg;
 	uint64_t start = row->time_ns - row->interval_ns;
-	size_t i;
+	struct series *s;
 
-	if (!p->n || start < p->t0)
+	if (!p->t0 || start < p->t0)
 		p->t0 = start;
-	for (i = 0; i < p->n && p->s[i].pid != row->pid; i++)
-		;
-	if (i == p->n) {
-		struct series *s = realloc(p->s, (p->n + 1) * sizeof(*s));
+	s = find(p, row->pid);
+	if (!s)
+		return -ENOMEM;
+	p->maj_flt += row->maj_flt;
+	return push(s, row);
+}
 
-		if (!s)
-			return -ENOMEM;
-		p->s = s;
-		memset(&p->s[p->n], 0, sizeof(*s));
-		p->s[p->n++].pid = row->pid;
+static int name(uint32_t pid, const char *command, void *arg)
+{
+	struct series *s = find(arg, pid);
+	char *c = strdup(command);
+
+	if (!s || !c) {
+		free(c);
+		return -ENOMEM;
 	}
-	return push(&p->s[i], row);
+	free(s->command);
+	s->command = c;
+	return 0;
 }
 
 static int by_time(const void *a, const void *b)
@@ -97,6 +130,7 @@ static int make_total(struct plot *p, struct series *total)
 	int err = 0;
 
 	memset(total, 0, sizeof(*total));
+	total->total = 1;
 	for (size_t i = 0; i < p->n && !err; i++)
 		for (size_t j = 0; j < p->s[i].n && !err; j++)
 			err = push(&all, &p->s[i].rows[j]);
@@ -110,14 +144,13 @@ static int make_total(struct plot *p, struct series *total)
 		struct vmprof_row *t = total->n ? &total->rows[total->n - 1] : NULL;
 
 		if (!t || t->time_ns != r->time_ns) {
-			err = push(total, r);
+			struct vmprof_row sum = { 0 };
+
+			vmprof_row_add(&sum, r);
+			err = push(total, &sum);
 			continue;
 		}
-		t->min_flt += r->min_flt;
-		t->maj_flt += r->maj_flt;
-		t->cpu_ns += r->cpu_ns;
-		if (r->interval_ns > t->interval_ns)
-			t->interval_ns = r->interval_ns;
+		vmprof_row_add(t, r);
 	}
 	free(all.rows);
 	return err;
@@ -125,11 +158,13 @@ static int make_total(struct plot *p, struct series *total)
 
 static void name_of(const struct series *s, char *buf, size_t size)
 {
-	if (s->pid)
+	if (s->pid && s->command && *s->command)
+		snprintf(buf, size, "%" PRIu32 " %.32s%s", s->pid, s->command,
+			 strlen(s->command) > 32 ? "..." : "");
+	else if (s->pid)
 		snprintf(buf, size, "pid %" PRIu32, s->pid);
 	else
-		snprintf(buf, size, "%s", s->rows && s->rows[0].nr_pids > 1 ?
-			 "all (per tick)" : "total");
+		snprintf(buf, size, "%s", s->total ? "total" : "all (per tick)");
 }
 
 static void write_block(FILE *f, const struct plot *p, const struct series *s,
@@ -153,8 +188,7 @@ static void write_block(FILE *f, const struct plot *p, const struct series *s,
 			(double)(r->time_ns - p->t0) / 1e9, min, maj,
 			secs > 0 ? (double)r->min_flt / secs : 0.0,
 			secs > 0 ? (double)r->maj_flt / secs : 0.0,
-			r->interval_ns ? 100.0 * (double)r->cpu_ns /
-					 (double)r->interval_ns : 0.0);
+			100.0 * vmprof_row_cpu_util(r));
 	}
 	fprintf(f, "EOD\n");
 }
@@ -169,6 +203,15 @@ static void put_quoted(FILE *f, const char *s)
 		fputc(*s, f);
 	}
 	fputc('\'', f);
+}
+
+/* A key title: @name (quoted) followed by @what. */
+static void put_titled(FILE *f, const char *name, const char *what)
+{
+	char buf[128];
+
+	snprintf(buf, sizeof(buf), "%s%s", name, what);
+	put_quoted(f, buf);
 }
 
 static void write_script(FILE *f, const struct plot *p, size_t nseries,
@@ -187,18 +230,28 @@ static void write_script(FILE *f, const struct plot *p, size_t nseries,
 	fprintf(f, "# vmprof plot: gnuplot script with its data inline\n");
 	fprintf(f, "set terminal %s size 1000,1000 font ',10'\n",
 		svg ? "svg dynamic" : "pngcairo");
+	/* Commands are shown as they are: no _ subscripts or ^ powers. */
+	fprintf(f, "set termoption noenhanced\n");
 	fprintf(f, "set output ");
 	put_quoted(f, out);
 	fputc('\n', f);
 	for (size_t i = 0; i < nseries; i++)
 		write_block(f, p, &p->s[i], i);
 	fprintf(f, "set multiplot layout 3,1 title ");
-	put_quoted(f, title);
+	if (p->maj_flt) {
+		put_quoted(f, title);
+	} else {
+		char *t = NULL;
+
+		put_quoted(f, asprintf(&t, "%s (no major faults)", title) < 0 ?
+			   title : t);
+		free(t);
+	}
 	fprintf(f, "\nset grid\nset key outside right top\nset xlabel 'time (s)'\n"
 		"set lmargin 12\nset rmargin 28\n");
 	for (int k = 0; k < 3; k++) {
 		fprintf(f, "set ylabel '%s'\n", ylabel[k]);
-		if (k < 2)
+		if (k < 2 && p->maj_flt)
 			fprintf(f, "set y2label 'major faults%s'\n"
 				"set y2tics\nset ytics nomirror\n",
 				k == 0 ? " (cumulative)" : " per second");
@@ -206,16 +259,17 @@ static void write_script(FILE *f, const struct plot *p, size_t nseries,
 			fprintf(f, "unset y2label\nunset y2tics\nset ytics mirror\n");
 		fprintf(f, "plot ");
 		for (size_t i = 0; i < nseries; i++) {
-			char name[32];
+			char name[64];
 
 			name_of(&p->s[i], name, sizeof(name));
-			fprintf(f, "%s$s%zu using %s with lines lw 2 lc %zu title '%s%s'",
-				i ? ", \\\n     " : "", i, panel[k][0], i + 1, name,
-				k == 2 ? "" : " minor");
-			if (panel[k][1])
-				fprintf(f, ", \\\n     $s%zu using %s%s with lines lw 2 dt 2 lc %zu title '%s major'",
-					i, panel[k][1], " axes x1y2",
-					i + 1, name);
+			fprintf(f, "%s$s%zu using %s with lines lw 2 lc %zu title ",
+				i ? ", \\\n     " : "", i, panel[k][0], i + 1);
+			put_titled(f, name, k == 2 ? "" : " minor");
+			if (panel[k][1] && p->maj_flt) {
+				fprintf(f, ", \\\n     $s%zu using %s%s with lines lw 2 dt 2 lc %zu title ",
+					i, panel[k][1], " axes x1y2", i + 1);
+				put_titled(f, name, " major");
+			}
 		}
 		fputc('\n', f);
 	}
@@ -231,6 +285,7 @@ int cmd_plot(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	static const struct datafile_ops ops = { .row = add, .process = name };
 	const char *out = NULL, *title = NULL, *script = NULL, *in;
 	struct plot p = { 0 };
 	size_t nseries = 0, len;
@@ -262,10 +317,22 @@ int cmd_plot(int argc, char **argv)
 	if (len < 5 || (strcmp(out + len - 4, ".png") && strcmp(out + len - 4, ".svg")))
 		return util_usage_error("the output must end in .png or .svg");
 	in = argv[optind];
-	rc = datafile_read(in, add, &p);
+	rc = datafile_read(in, &ops, &p);
 	nseries = p.n;
 	if (rc)
 		goto out;
+	/* A process named in the file but never sampled is not drawn. */
+	for (size_t i = 0, j = 0; i < nseries; i++) {
+		if (p.s[i].n) {
+			p.s[j++] = p.s[i];
+		} else {
+			free(p.s[i].command);
+			free(p.s[i].rows);
+		}
+		if (i == nseries - 1)
+			p.n = j;
+	}
+	nseries = p.n;
 	if (!p.n) {
 		rc = util_fail("%s has no samples to plot", in);
 		goto out;
@@ -310,8 +377,11 @@ int cmd_plot(int argc, char **argv)
 	}
 	rc = EXIT_OK;
 out:
-	for (size_t i = 0; i < nseries && p.s; i++)
+	for (size_t i = 0; i < nseries && p.s; i++) {
 		free(p.s[i].rows);
+		free(p.s[i].command);
+	}
 	free(p.s);
+	pidmap_free(&p.index);
 	return rc;
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* vmprof report FILE */
+/* vmprof report [--format FMT] [--from SEC] [--to SEC] FILE */
 #define _GNU_SOURCE
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -10,16 +11,37 @@
 #include "util.h"
 
 const char report_usage[] =
-"Usage: vmprof report FILE\n"
+"Usage: vmprof report [OPTION]... FILE\n"
 "\n"
 "Summarise a data file written by `vmprof run` or vmprof-monitor (CSV or\n"
 "TSV; - reads standard input): per process the duration, samples, total\n"
 "minor and major faults, CPU time, mean and peak CPU utilisation (100 % =\n"
-"one CPU), peak fault rates over one sample, largest resident size, and how\n"
-"it ended; then the total.  A per-tick (--aggregate) file gives one series.\n"
+"one CPU), peak fault rates over one sample, largest resident size, how it\n"
+"ended and its command; then the total.  A per-tick (--aggregate) file\n"
+"gives one series.\n"
+"\n"
+"Options:\n"
+"  -f, --format FMT   text (default: a table for people), or tsv, csv or\n"
+"                     json (JSON lines) for programs: a header row, one row\n"
+"                     per process and a total row (pid 0, command \"total\")\n"
+"      --from SEC     count only samples whose interval starts SEC seconds\n"
+"                     or more after the start of the data (its first\n"
+"                     sample's interval start)\n"
+"      --to SEC       ...and ends at most SEC seconds after it\n"
+"  -h, --help         show this help\n"
+"\n"
+"Columns of tsv, csv and json: pid, command, start_s and end_s (from the\n"
+"start of the data), duration_s, samples, min_flt, maj_flt, cpu_s,\n"
+"cpu_util (CPU time over the sampled time, 1.0 = one CPU; for the total,\n"
+"over the time from the first start to the last end: 2.0 = two CPUs busy),\n"
+"min_flt_per_s and maj_flt_per_s (over the same time), peak_cpu_util,\n"
+"peak_min_flt_per_s, peak_maj_flt_per_s (over one sample), max_rss_kb,\n"
+"end (running, exited, unregistered, or reaped: reaped by its parent\n"
+"before its last sample, whose counts are missing and left out).\n"
 "\n"
 "Examples:\n"
 "  vmprof report vmprof.csv\n"
+"  vmprof report --format tsv --from 2 vmprof.csv\n"
 "  vmprof-monitor -d 5 | vmprof report -\n";
 
 static int add(const struct vmprof_row *row, void *arg)
@@ -27,19 +49,67 @@ static int add(const struct vmprof_row *row, void *arg)
 	return report_add(arg, row);
 }
 
+static int name(uint32_t pid, const char *command, void *arg)
+{
+	return report_name(arg, pid, command);
+}
+
 int cmd_report(int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "from", required_argument, NULL, 'F' },
+		{ "to", required_argument, NULL, 'T' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const struct datafile_ops ops = { .row = add, .process = name };
+	enum report_format fmt = REPORT_TEXT;
+	double from = 0, to = -1;
 	struct report rep;
-	int rc = builtin_help_opt(argc, argv, report_usage);
+	int c, rc;
 
-	if (rc >= 0)
-		return rc;
-	if (argc != 2)
+	while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			if (!strcmp(optarg, "text"))
+				fmt = REPORT_TEXT;
+			else if (!strcmp(optarg, "tsv"))
+				fmt = REPORT_TSV;
+			else if (!strcmp(optarg, "csv"))
+				fmt = REPORT_CSV;
+			else if (!strcmp(optarg, "json"))
+				fmt = REPORT_JSON;
+			else
+				return util_usage_error("--format must be text, tsv, csv or json");
+			break;
+		case 'F':
+			from = util_parse_double(optarg, "--from", 0, 1e9);
+			break;
+		case 'T':
+			to = util_parse_double(optarg, "--to", 0, 1e9);
+			break;
+		case 'h':
+			return util_help(report_usage);
+		default:
+			return util_usage_error(NULL);
+		}
+	}
+	if (argc - optind != 1)
 		return util_usage_error("expected one FILE");
+	if (to >= 0 && to <= from)
+		return util_usage_error("--to must be later than --from");
 	report_init(&rep);
-	rc = datafile_read(argv[1], add, &rep);
+	rep.from_ns = (uint64_t)(from * 1e9 + 0.5);
+	if (to >= 0) {
+		rep.has_to = 1;
+		rep.to_ns = (uint64_t)(to * 1e9 + 0.5);
+	}
+	rc = datafile_read(argv[optind], &ops, &rep);
+	if (rc == EXIT_OK && report_finish(&rep))
+		rc = util_fail("out of memory");
 	if (rc == EXIT_OK) {
-		report_print(&rep, stdout);
+		report_print(&rep, stdout, fmt);
 		rc = util_close_stdout();
 	}
 	report_free(&rep);

@@ -185,6 +185,25 @@ static pid_t spawn(char **argv, int go[2], int err_pipe[2])
 	_exit(127);
 }
 
+/* The command as one line: its arguments separated by spaces. */
+static char *join_args(char **argv)
+{
+	size_t len = 1;
+	char *s;
+
+	for (char **a = argv; *a; a++)
+		len += strlen(*a) + 1;
+	s = calloc(1, len);
+	if (!s)
+		return NULL;
+	for (char **a = argv; *a; a++) {
+		if (a != argv)
+			strcat(s, " ");
+		strcat(s, *a);
+	}
+	return s;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -206,6 +225,7 @@ int cmd_run(int argc, char **argv)
 	struct report rep;
 	struct rusage ru = { 0 };
 	struct before before = { 0 };
+	char *command = NULL;
 	int asleep;
 	char exec_errno;
 
@@ -310,6 +330,10 @@ int cmd_run(int argc, char **argv)
 	/* Not reaped until its last record is in: it stays a zombie, so
 	 * the module reads its final counts. */
 	o.until_exit = child;
+	command = join_args(argv + optind);
+	o.command = command;
+	if (command)
+		report_name(&rep, (uint32_t)child, command);
 	rc = stream_run(s, &o, &res);
 	if (!res.saw_exit && rc == EXIT_OK)
 		rc = util_fail("the module did not report the end of %d", (int)child);
@@ -327,7 +351,8 @@ reap:
 			WIFSIGNALED(status) ? "killed by signal" : "exited with",
 			WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status),
 			res.records, out);
-		report_print(&rep, stderr);
+		report_finish(&rep);
+		report_print(&rep, stderr, REPORT_TEXT);
 		/* The kernel's own totals for the whole life of the command,
 		 * from wait4(2), to set the profile against. */
 		fprintf(stderr, "rusage of the command (wait4): minflt %ld majflt %ld cpu_ns %lld\n",
@@ -352,6 +377,7 @@ out:
 	if (period)
 		write_param(old_period);
 	report_free(&rep);
+	free(command);
 	vmprof_session_close(s);
 	return rc;
 }

@@ -8,10 +8,11 @@
 #include "datafile.h"
 #include "util.h"
 
-int datafile_read(const char *path,
-		  int (*fn)(const struct vmprof_row *row, void *arg),
+int datafile_read(const char *path, const struct datafile_ops *ops,
 		  void *arg)
 {
+	char command[DATAFILE_COMMAND_MAX];
+	uint32_t pid;
 	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
 	struct vmprof_reader rd;
 	struct vmprof_row row;
@@ -32,6 +33,21 @@ int datafile_read(const char *path,
 				       path, rd.line + 1);
 			break;
 		}
+		n = vmprof_process_line(line, &pid, command, sizeof(command));
+		if (n == 1) {
+			rd.line++;
+			n = ops->process ? ops->process(pid, command, arg) : 0;
+			if (n) {
+				rc = util_fail_errno(n, "%s:%lu", path, rd.line);
+				break;
+			}
+			continue;
+		}
+		if (n < 0) {
+			rc = util_fail("%s:%lu: malformed process line: expected \"# process pid=PID command=TEXT\"",
+				       path, rd.line + 1);
+			break;
+		}
 		n = vmprof_reader_line(&rd, line, &row);
 		if (n == -EPROTO) {
 			rc = util_fail("%s:%lu: data format version not supported by this vmprof",
@@ -47,7 +63,7 @@ int datafile_read(const char *path,
 		}
 		if (n == 1) {
 			rows++;
-			n = fn(&row, arg);
+			n = ops->row(&row, arg);
 			if (n) {
 				rc = util_fail_errno(n, "%s:%lu", path, rd.line);
 				break;

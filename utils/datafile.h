@@ -5,13 +5,22 @@
 
 #include "vmprof.h"
 
+/* The longest command kept for a process (the rest is cut). */
+#define DATAFILE_COMMAND_MAX	256
+
+struct datafile_ops {
+	/* Every row, in the file's order. */
+	int (*row)(const struct vmprof_row *row, void *arg);
+	/* A process line (its command), may be NULL. */
+	int (*process)(uint32_t pid, const char *command, void *arg);
+};
+
 /*
- * Call @fn for every row of @path ("-" for standard input).  A malformed
- * or truncated file is an error naming the line: EXIT_FAIL after the
- * message.  @fn returns 0 or -errno.
+ * Call @ops for every row and process line of @path ("-" for standard
+ * input).  A malformed or truncated file is an error naming the line:
+ * EXIT_FAIL after the message.  The callbacks return 0 or -errno.
  */
-int datafile_read(const char *path,
-		  int (*fn)(const struct vmprof_row *row, void *arg),
+int datafile_read(const char *path, const struct datafile_ops *ops,
 		  void *arg);
 
 #endif

@@ -1,15 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The summary of a profile: per process and in total. */
+/* The summary of a profile: per process and in total, over a time window. */
 #ifndef VMPROF_REPORT_H
 #define VMPROF_REPORT_H
 
 #include <stdint.h>
 #include <stdio.h>
 
+#include "pidmap.h"
 #include "vmprof.h"
 
 struct report_proc {
-	uint32_t pid;
+	uint32_t pid;		/* 0: the per-tick series of an aggregate file */
+	char *command;		/* from the file's process line, or NULL */
 	uint64_t first_ns;	/* start of the first interval */
 	uint64_t last_ns;	/* time of the last record */
 	uint64_t samples;
@@ -24,17 +26,44 @@ struct report_proc {
 	uint32_t flags;		/* of the last record */
 };
 
+enum report_format {
+	REPORT_TEXT,		/* the table for people */
+	REPORT_TSV,
+	REPORT_CSV,
+	REPORT_JSON,		/* JSON lines */
+};
+
 struct report {
 	struct report_proc *procs;
 	size_t nprocs;
 	size_t cap;
+	struct pidmap index;	/* pid -> procs[] */
 	int aggregate;		/* built from per-tick rows */
+	/*
+	 * The window: records whose whole interval lies in [from, to] seconds
+	 * after the start of the data (the earliest interval start of the
+	 * first tick) are counted.
+	 */
+	uint64_t from_ns;
+	uint64_t to_ns;
+	int has_to;
+	uint64_t t0;		/* the start of the data */
+	int started;		/* t0 is known */
+	struct vmprof_row *first;	/* the first tick's rows, until then */
+	size_t nfirst;
+	size_t capfirst;
+	struct vmprof_row tick;	/* the sum of the current tick's rows */
+	struct report_proc peak;	/* the total's peaks, over ticks */
 };
 
 void report_init(struct report *r);
 void report_free(struct report *r);
 int report_add(struct report *r, const struct vmprof_row *row);
-/* Print the tables; returns 0 or -errno of the stream. */
-int report_print(const struct report *r, FILE *f);
+/* The command of a process, from a process line; 0 or -ENOMEM. */
+int report_name(struct report *r, uint32_t pid, const char *command);
+/* After the last row; 0 or -ENOMEM. */
+int report_finish(struct report *r);
+/* Print in @fmt; returns 0 or -errno of the stream. */
+int report_print(const struct report *r, FILE *f, enum report_format fmt);
 
 #endif

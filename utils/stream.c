@@ -1,10 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "datafile.h"
+#include "pidmap.h"
 #include "stream.h"
 #include "util.h"
 
@@ -51,6 +57,79 @@ struct tick {
 	struct vmprof_row row;
 };
 
+static ssize_t read_file(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	return n;
+}
+
+/*
+ * The command line of @pid, arguments separated by spaces; "[comm]" when it
+ * has none (a zombie, a kernel thread).  0, or -1 when the process is gone.
+ */
+static int proc_command(uint32_t pid, char *buf, size_t size)
+{
+	char path[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%" PRIu32 "/cmdline", pid);
+	n = read_file(path, buf, size);
+	if (n > 0) {
+		for (ssize_t i = 0; i < n; i++)
+			if (!buf[i])
+				buf[i] = ' ';
+		while (n > 0 && buf[n - 1] == ' ')
+			n--;
+		buf[n] = '\0';
+		return 0;
+	}
+	snprintf(path, sizeof(path), "/proc/%" PRIu32 "/comm", pid);
+	buf[0] = '[';
+	n = read_file(path, buf + 1, size - 2);
+	if (n <= 0)
+		return -1;
+	if (buf[n] == '\n')
+		n--;
+	buf[n + 1] = ']';
+	buf[n + 2] = '\0';
+	return 0;
+}
+
+/*
+ * Name each process in the data file before its first row (per-process
+ * layout only), once per registration: a pid that ended and came back,
+ * reused by another program, is named again.
+ */
+static int name_process(const struct stream_opts *o, struct pidmap *named,
+			const struct vmprof_record *rec)
+{
+	char command[DATAFILE_COMMAND_MAX];
+	size_t v = 0;
+	int err = 0;
+
+	if (o->aggregate)
+		return 0;
+	if (!pidmap_get(named, rec->pid, &v) || !v) {
+		if (o->command && rec->pid == (uint32_t)o->until_exit)
+			err = vmprof_write_process(o->out, o->fmt, rec->pid,
+						   o->command);
+		else if (!proc_command(rec->pid, command, sizeof(command)))
+			err = vmprof_write_process(o->out, o->fmt, rec->pid,
+						   command);
+		if (!err)
+			err = pidmap_put(named, rec->pid, 1);
+	}
+	if (!err && (rec->flags & (VMPROF_REC_EXITED | VMPROF_REC_UNREGISTERED)))
+		err = pidmap_put(named, rec->pid, 0);
+	return err;
+}
+
 static int flush_tick(const struct stream_opts *o, struct tick *t,
 		      struct stream_result *res)
 {
@@ -70,6 +149,7 @@ static int add_to_tick(const struct stream_opts *o, struct tick *t,
 		       const struct vmprof_record *rec,
 		       struct stream_result *res)
 {
+	struct vmprof_row row;
 	int err;
 
 	if (t->open && t->row.time_ns != rec->time_ns) {
@@ -79,16 +159,10 @@ static int add_to_tick(const struct stream_opts *o, struct tick *t,
 	}
 	if (!t->open) {
 		memset(&t->row, 0, sizeof(t->row));
-		t->row.time_ns = rec->time_ns;
 		t->open = 1;
 	}
-	t->row.nr_pids++;
-	if (rec->interval_ns > t->row.interval_ns)
-		t->row.interval_ns = rec->interval_ns;
-	t->row.min_flt += rec->min_flt;
-	t->row.maj_flt += rec->maj_flt;
-	t->row.cpu_ns += rec->cpu_ns;
-	t->row.rss_kb += rec->rss_kb;
+	vmprof_row_from_record(&row, rec);
+	vmprof_row_add(&t->row, &row);
 	return 0;
 }
 
@@ -100,6 +174,7 @@ int stream_run(struct vmprof_session *s, const struct stream_opts *o,
 	double end = o->duration_s > 0 ? now_s() + o->duration_s : 0;
 	int seen_any = 0, done = 0, stop = 0, failed = 0, err = 0;
 	struct tick tick = { 0 };
+	struct pidmap named = { 0 };
 
 	memset(res, 0, sizeof(*res));
 	err = vmprof_write_header(o->out, o->fmt, o->aggregate,
@@ -121,7 +196,10 @@ int stream_run(struct vmprof_session *s, const struct stream_opts *o,
 				err = add_to_tick(o, &tick, &rec, res);
 			} else {
 				vmprof_row_from_record(&row, &rec);
-				err = vmprof_write_row(o->out, o->fmt, 0, &row);
+				err = name_process(o, &named, &rec);
+				if (!err)
+					err = vmprof_write_row(o->out, o->fmt,
+							       0, &row);
 				res->rows++;
 			}
 			if (o->until_exit > 0 &&
@@ -152,6 +230,7 @@ int stream_run(struct vmprof_session *s, const struct stream_opts *o,
 	}
 	if (!err)
 		err = flush_tick(o, &tick, res);
+	pidmap_free(&named);
 	res->lost = vmprof_ring_lost(ring);
 	if (!err && fflush(o->out))
 		err = -errno;

@@ -22,6 +22,8 @@ struct stream_opts {
 	double duration_s;	/* stop after this long, if > 0 */
 	int until_empty;	/* stop once nothing is registered */
 	pid_t until_exit;	/* stop after this pid's last record */
+	const char *command;	/* until_exit's command, if known; others
+				 * are read from /proc/PID/cmdline */
 	/* Called for each record kept (before aggregation), may be NULL. */
 	void (*on_record)(const struct vmprof_record *rec, void *arg);
 	void *arg;

@@ -1,5 +1,6 @@
 # vmprof plot: gnuplot script with its data inline
 set terminal pngcairo size 1000,1000 font ',10'
+set termoption noenhanced
 set output 'two.png'
 $s0 << EOD
 0.000 0 0 NaN NaN NaN
@@ -31,8 +32,8 @@ set ylabel 'minor faults (cumulative)'
 set y2label 'major faults (cumulative)'
 set y2tics
 set ytics nomirror
-plot $s0 using 1:2 with lines lw 2 lc 1 title 'pid 100 minor', \
-     $s0 using 1:3 axes x1y2 with lines lw 2 dt 2 lc 1 title 'pid 100 major', \
+plot $s0 using 1:2 with lines lw 2 lc 1 title '100 sort -t, -k2 "big file"_1 minor', \
+     $s0 using 1:3 axes x1y2 with lines lw 2 dt 2 lc 1 title '100 sort -t, -k2 "big file"_1 major', \
      $s1 using 1:2 with lines lw 2 lc 2 title 'pid 200 minor', \
      $s1 using 1:3 axes x1y2 with lines lw 2 dt 2 lc 2 title 'pid 200 major', \
      $s2 using 1:2 with lines lw 2 lc 3 title 'total minor', \
@@ -41,8 +42,8 @@ set ylabel 'minor faults per second'
 set y2label 'major faults per second'
 set y2tics
 set ytics nomirror
-plot $s0 using 1:4 with lines lw 2 lc 1 title 'pid 100 minor', \
-     $s0 using 1:5 axes x1y2 with lines lw 2 dt 2 lc 1 title 'pid 100 major', \
+plot $s0 using 1:4 with lines lw 2 lc 1 title '100 sort -t, -k2 "big file"_1 minor', \
+     $s0 using 1:5 axes x1y2 with lines lw 2 dt 2 lc 1 title '100 sort -t, -k2 "big file"_1 major', \
      $s1 using 1:4 with lines lw 2 lc 2 title 'pid 200 minor', \
      $s1 using 1:5 axes x1y2 with lines lw 2 dt 2 lc 2 title 'pid 200 major', \
      $s2 using 1:4 with lines lw 2 lc 3 title 'total minor', \
@@ -51,7 +52,7 @@ set ylabel 'CPU utilisation (%)'
 unset y2label
 unset y2tics
 set ytics mirror
-plot $s0 using 1:6 with lines lw 2 lc 1 title 'pid 100', \
+plot $s0 using 1:6 with lines lw 2 lc 1 title '100 sort -t, -k2 "big file"_1', \
      $s1 using 1:6 with lines lw 2 lc 2 title 'pid 200', \
      $s2 using 1:6 with lines lw 2 lc 3 title 'total'
 unset multiplot

@@ -17,8 +17,10 @@ WORK=$B/utils/vmprof-work
 
 # field FILE PREFIX KEY: the number after KEY on the line that starts with PREFIX
 field() { awk -v p="$2" -v k="$3" 'index($0, p) == 1 { for (i = 1; i < NF; i++) if ($i == k) { print $(i + 1); exit } }' "$1"; }
+# csv_col FILE COLUMN-NAME: that column of every data row, by its name
+csv_col() { awk -F, -v c="$2" '/^#/ { next } !h { for (i = 1; i <= NF; i++) if ($i == c) k = i; h = 1; next } k { print $k }' "$1"; }
 # csv_sum FILE COLUMN-NAME
-csv_sum() { awk -F, -v c="$2" '/^#/ { next } !h { for (i = 1; i <= NF; i++) if ($i == c) k = i; h = 1; next } { s += $k } END { printf "%.0f\n", s }' "$1"; }
+csv_sum() { csv_col "$1" "$2" | awk '{ s += $1 } END { printf "%.0f\n", s }'; }
 
 # ---------------------------------------------------------- exactness
 exact() {	# exact NAME VMPROF-WORK-ARGS...
@@ -53,7 +55,9 @@ exact() {	# exact NAME VMPROF-WORK-ARGS...
 	in_range "$name: CPU ns recorded + before registration - wait4 rusage ($rcpu)" \
 		$((cpu + ${bcpu:-0} - rcpu)) 0 2000
 	is "$name: the last record says the process exited" \
-		"$(tail -n1 "$tmp/$name.csv" | awk -F, '{ print $NF }')" 1
+		"$(csv_col "$tmp/$name.csv" flags | tail -n1)" 1
+	is "$name: the data file names the process by its command" \
+		"$(grep -c "^# process pid=[0-9]* command=$WORK $*\$" "$tmp/$name.csv")" 1
 }
 exact single -p 100 32 R 20000 3
 exact threads -t 3 -p 100 32 R 20000 3
@@ -74,11 +78,16 @@ rows=$(grep -vc '^#\|^time' "$tmp/m200.csv")
 # host the TCG guest may skip some.  Every tick samples all 200.
 in_range "rows for 200 processes at 20 Hz for 30 s" "$rows" $((200 * 450)) $((200 * 602))
 is "every tick sampled all 200 processes" $((rows % 200)) 0
+is "the monitor named each of the 200 from /proc/PID/cmdline" \
+	"$(grep -c '^# process pid=[0-9]* command=sleep 600$' "$tmp/m200.csv")" 200
+"$VMPROF" report --format tsv "$tmp/m200.csv" > "$tmp/m200.tsv"
+is "vmprof report's total has every row as a sample" \
+	"$(awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next } $c["pid"] == 0 { print $c["samples"] }' "$tmp/m200.tsv")" "$rows"
 "$VMPROF" stats > "$tmp/stats"
 diag "$(cat "$tmp/stats")"
 "$MONITOR" -a -d 1 -o "$tmp/agg.csv" 2>/dev/null
-check "aggregate rows sum 200 processes" \
-	awk -F, '/^[0-9]/ && $2 != 200 { bad = 1 } END { exit bad }' "$tmp/agg.csv"
+is "aggregate rows sum 200 processes" \
+	"$(csv_col "$tmp/agg.csv" nr_pids | sort -u)" 200
 "$VMPROF" unregister "${pids[@]}"
 is "vmprof unregister of 200 pids" "$?" 0
 cleanup_bg
