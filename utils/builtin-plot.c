@@ -156,12 +156,32 @@ static int make_total(struct plot *p, struct series *total)
 	return err;
 }
 
+/* The longest command shown in the key. */
+#define NAME_MAX_CHARS	26
+
 static void name_of(const struct series *s, char *buf, size_t size)
 {
-	if (s->pid && s->command && *s->command)
-		snprintf(buf, size, "%" PRIu32 " %.32s%s", s->pid, s->command,
-			 strlen(s->command) > 32 ? "..." : "");
-	else if (s->pid)
+	if (s->pid && s->command && *s->command) {
+		/* The program without its directory; when too long, its name
+		 * and the end of its arguments (what tells runs apart). */
+		const char *cmd = s->command, *sp = strchr(cmd, ' ');
+		const char *slash = memrchr(cmd, '/', sp ? (size_t)(sp - cmd) : strlen(cmd));
+		size_t len, prog;
+
+		if (slash)
+			cmd = slash + 1;
+		len = strlen(cmd);
+		sp = strchr(cmd, ' ');
+		prog = sp ? (size_t)(sp - cmd) : len;
+		if (len <= NAME_MAX_CHARS || prog + 8 > NAME_MAX_CHARS)
+			snprintf(buf, size, "%" PRIu32 " %.*s%s", s->pid,
+				 NAME_MAX_CHARS, cmd,
+				 len > NAME_MAX_CHARS ? "..." : "");
+		else
+			snprintf(buf, size, "%" PRIu32 " %.*s ...%s", s->pid,
+				 (int)prog, cmd,
+				 cmd + len - (NAME_MAX_CHARS - prog - 4));
+	} else if (s->pid)
 		snprintf(buf, size, "pid %" PRIu32, s->pid);
 	else
 		snprintf(buf, size, "%s", s->total ? "total" : "all (per tick)");
@@ -228,7 +248,7 @@ static void write_script(FILE *f, const struct plot *p, size_t nseries,
 	};
 
 	fprintf(f, "# vmprof plot: gnuplot script with its data inline\n");
-	fprintf(f, "set terminal %s size 1000,1000 font ',10'\n",
+	fprintf(f, "set terminal %s size 1200,1000 font ',10'\n",
 		svg ? "svg dynamic" : "pngcairo");
 	/* Commands are shown as they are: no _ subscripts or ^ powers. */
 	fprintf(f, "set termoption noenhanced\n");
@@ -247,8 +267,9 @@ static void write_script(FILE *f, const struct plot *p, size_t nseries,
 			   title : t);
 		free(t);
 	}
-	fprintf(f, "\nset grid\nset key outside right top\nset xlabel 'time (s)'\n"
-		"set lmargin 12\nset rmargin 28\n");
+	/* The keys sit right of the panels, clear of the right axis. */
+	fprintf(f, "\nset grid\nset xlabel 'time (s)'\n"
+		"set lmargin 12\nset rmargin 58\n");
 	for (int k = 0; k < 3; k++) {
 		fprintf(f, "set ylabel '%s'\n", ylabel[k]);
 		if (k < 2 && p->maj_flt)
@@ -257,6 +278,8 @@ static void write_script(FILE *f, const struct plot *p, size_t nseries,
 				k == 0 ? " (cumulative)" : " per second");
 		else
 			fprintf(f, "unset y2label\nunset y2tics\nset ytics mirror\n");
+		fprintf(f, "set key at screen 0.995, screen %.3f right top\n",
+			0.955 - 0.33 * k);
 		fprintf(f, "plot ");
 		for (size_t i = 0; i < nseries; i++) {
 			char name[64];

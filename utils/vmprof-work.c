@@ -47,9 +47,10 @@ static const char usage_text[] =
 "  -t, --threads N     share the accesses among N threads (default 1)\n"
 "  -r, --register      register this process with vmprof first\n"
 "  -c, --copies N      run N copies of the workload as child processes of a\n"
-"                      supervisor that locks itself in memory; once all are\n"
-"                      ready (registered, with -r) it prints \"copies: PID...\"\n"
-"                      and waits for them\n"
+"                      supervisor that locks itself in memory; it starts\n"
+"                      them together once all have their memory (written,\n"
+"                      with --prefault), and once all are ready (registered,\n"
+"                      with -r) prints \"copies: PID...\" and waits for them\n"
 "  -d, --duration SEC  stop (SIGKILL) the copies after SEC seconds\n"
 "  -s, --seed N        random seed (default 1): runs are repeatable\n"
 "      --prefault      write every page once before registering, so that\n"
@@ -164,26 +165,45 @@ static int register_self(void)
 
 static pid_t *children;
 static unsigned long nchildren;
-/* In a copy: where to tell the supervisor that it is ready (registered). */
-static int ready_fd = -1;
+/* In a copy: where to tell the supervisor that it has its memory (and
+ * later that it is registered), and where it waits for the start. */
+static int ready_fd = -1, go_fd = -1;
+
+/* Read @n bytes from @fd, one per copy; fewer at EOF (a copy failed). */
+static unsigned long read_ready(int fd, unsigned long n)
+{
+	unsigned long got = 0;
+	char c;
+
+	while (got < n) {
+		ssize_t r = read(fd, &c, 1);
+
+		if (r == 1)
+			got++;
+		else if (r == 0 || errno != EINTR)
+			break;
+	}
+	return got;
+}
 
 /*
  * The parent of --copies: it forks the copies (each goes on as an ordinary
- * vmprof-work, with its own seed), stops them after @duration seconds if
- * asked, and reaps them.  It locks itself in memory first, so that the
- * memory pressure the copies make cannot stall it: its timing stays right.
+ * vmprof-work, with its own seed), starts them together once every one has
+ * mapped (and with --prefault written) its memory, stops them after
+ * @duration seconds if asked, and reaps them.  It locks itself in memory
+ * first, so that the memory pressure the copies make cannot stall it: its
+ * timing stays right.
  */
 static int supervise(unsigned long copies, double duration,
 		     unsigned long seed)
 {
 	unsigned long ready = 0;
 	struct timespec ts;
-	int status, rc = EXIT_OK, pfd[2];
-	char c;
+	int status, rc = EXIT_OK, pfd[2], gfd[2];
 
 	mlockall(MCL_CURRENT);	/* best effort: needs CAP_IPC_LOCK */
 	children = calloc(copies, sizeof(*children));
-	if (!children || pipe(pfd))
+	if (!children || pipe(pfd) || pipe(gfd))
 		return util_fail("out of memory");
 	for (nchildren = 0; nchildren < copies; nchildren++) {
 		pid_t pid;
@@ -197,15 +217,25 @@ static int supervise(unsigned long copies, double duration,
 		if (pid == 0) {
 			munlockall();
 			close(pfd[0]);
+			close(gfd[1]);
 			ready_fd = pfd[1];
+			go_fd = gfd[0];
 			return -(int)(seed + nchildren + 1);	/* child */
 		}
 		children[nchildren] = pid;
 	}
-	/* Each copy writes a byte once ready; EOF if one failed first. */
+	/*
+	 * Each copy writes a byte once it has its memory, waits for the start
+	 * (EOF on the go pipe), registers, and writes another; EOF if one
+	 * failed first.  All start together: none runs alone while the others
+	 * are still filling their memory.
+	 */
 	close(pfd[1]);
-	while (ready < nchildren && read(pfd[0], &c, 1) == 1)
-		ready++;
+	close(gfd[0]);
+	ready = read_ready(pfd[0], nchildren);
+	close(gfd[1]);		/* the start, or EOF to the rest if one failed */
+	if (ready == nchildren)
+		ready = read_ready(pfd[0], nchildren);
 	close(pfd[0]);
 	if (ready < nchildren && rc == EXIT_OK)
 		rc = util_fail("%lu of %lu copies failed to start",
@@ -224,6 +254,9 @@ static int supervise(unsigned long copies, double duration,
 			kill(children[i], SIGKILL);
 		/* Let them be sampled as zombies, with their final counts. */
 		sleep_ms(200);
+	} else if (rc != EXIT_OK) {
+		for (unsigned long i = 0; i < nchildren; i++)
+			kill(children[i], SIGKILL);
 	}
 	for (unsigned long i = 0; i < nchildren; i++) {
 		while (waitpid(children[i], &status, 0) < 0 && errno == EINTR)
@@ -337,6 +370,15 @@ int main(int argc, char **argv)
 	if (prefault)
 		for (size_t i = 0; i < j.pages; i++)
 			j.mem[i * (size_t)j.psz] = 1;
+	if (ready_fd >= 0) {
+		char c;
+
+		if (write(ready_fd, "m", 1) != 1)
+			return util_fail("cannot tell the supervisor: %s", strerror(errno));
+		while (read(go_fd, &c, 1) < 0 && errno == EINTR)
+			;
+		close(go_fd);
+	}
 	if (reg && register_self())
 		return EXIT_FAIL;
 	if (ready_fd >= 0) {

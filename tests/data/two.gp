@@ -1,5 +1,5 @@
 # vmprof plot: gnuplot script with its data inline
-set terminal pngcairo size 1000,1000 font ',10'
+set terminal pngcairo size 1200,1000 font ',10'
 set termoption noenhanced
 set output 'two.png'
 $s0 << EOD
@@ -24,14 +24,14 @@ $s2 << EOD
 EOD
 set multiplot layout 3,1 title 'two processes'
 set grid
-set key outside right top
 set xlabel 'time (s)'
 set lmargin 12
-set rmargin 28
+set rmargin 58
 set ylabel 'minor faults (cumulative)'
 set y2label 'major faults (cumulative)'
 set y2tics
 set ytics nomirror
+set key at screen 0.995, screen 0.955 right top
 plot $s0 using 1:2 with lines lw 2 lc 1 title '100 sort -t, -k2 "big file"_1 minor', \
      $s0 using 1:3 axes x1y2 with lines lw 2 dt 2 lc 1 title '100 sort -t, -k2 "big file"_1 major', \
      $s1 using 1:2 with lines lw 2 lc 2 title 'pid 200 minor', \
@@ -42,6 +42,7 @@ set ylabel 'minor faults per second'
 set y2label 'major faults per second'
 set y2tics
 set ytics nomirror
+set key at screen 0.995, screen 0.625 right top
 plot $s0 using 1:4 with lines lw 2 lc 1 title '100 sort -t, -k2 "big file"_1 minor', \
      $s0 using 1:5 axes x1y2 with lines lw 2 dt 2 lc 1 title '100 sort -t, -k2 "big file"_1 major', \
      $s1 using 1:4 with lines lw 2 lc 2 title 'pid 200 minor', \
@@ -52,6 +53,7 @@ set ylabel 'CPU utilisation (%)'
 unset y2label
 unset y2tics
 set ytics mirror
+set key at screen 0.995, screen 0.295 right top
 plot $s0 using 1:6 with lines lw 2 lc 1 title '100 sort -t, -k2 "big file"_1', \
      $s1 using 1:6 with lines lw 2 lc 2 title 'pid 200', \
      $s2 using 1:6 with lines lw 2 lc 3 title 'total'
