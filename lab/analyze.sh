@@ -1,249 +1,270 @@
 #!/bin/bash
 # Turn the data of the two case studies into plots and report.md.
-# Every figure and every sentence of the analysis comes from the data files;
+# Every figure and every sentence of the analysis comes from the data files,
+# through `vmprof report --format tsv` (columns by name) and `vmprof plot`;
 # when the data do not show an effect, the report says so.
-# Usage: analyze.sh DIR   (DIR/data holds what case1.sh and case2.sh wrote)
+# Usage: analyze.sh BUILDDIR DIR   (DIR/data holds what case1.sh and
+# case2.sh wrote)
+# shellcheck disable=SC2016 # awk programs are in single quotes on purpose
 set -euo pipefail
-DIR=$1
+B=$1
+DIR=$2
 D=$DIR/data
+V=$B/utils/vmprof
 [ -d "$D" ] || { echo "analyze.sh: no $D" >&2; exit 1; }
 meta() { sed -n "s/^$2=//p" "$D/$1.meta"; }
-# gp: gnuplot, quiet about an axis with nothing on it (no major faults)
-gp() {
-	local st=0
-	gnuplot 2> "$DIR/.gnuplot.err" || st=$?
-	grep -v 'empty y2 range' "$DIR/.gnuplot.err" >&2 || true
-	rm -f "$DIR/.gnuplot.err"
-	return $st
+# tsv [-v VAR=VALUE]... 'AWK-PROGRAM' [FILE]: awk over a TSV report, with
+# c["column"] the index of a column by its name
+tsv() {
+	local opts=()
+	while [ "$1" = -v ]; do opts+=(-v "$2"); shift 2; done
+	local prog=$1
+	shift
+	awk -F'\t' "${opts[@]}" "NR == 1 { for (i = 1; i <= NF; i++) c[\$i] = i; next } $prog" "$@"
 }
+report() { "$V" report --format tsv "$@"; }
 
 # ---------------------------------------------------------------- case 1
-# per_process FILE: one line per pid with
-#   pid start_s end_s min maj cpu_s (times from the experiment's start;
-#   records of a process reaped before its last sample are left out, their
-#   counts are unknown)
-per_process() {
-	awk -F, '/^[0-9]/ && !(int($9 / 4) % 2) {
-		s = $1 - $3
-		if (!(($2) in first) || s < first[$2]) first[$2] = s
-		if ($1 > last[$2]) last[$2] = $1
-		if (!t0 || s < t0) t0 = s
-		mn[$2] += $4; mj[$2] += $5; cpu[$2] += $6
-	} END {
-		for (p in mn)
-			printf "%s %.3f %.3f %d %d %.3f\n", p, (first[p] - t0) / 1e9,
-				(last[p] - t0) / 1e9, mn[p], mj[p], cpu[p] / 1e9
-	}' "$1" | sort -n
+E1=case_1_work_1_2
+E2=case_1_work_3_4
+for e in $E1 $E2; do
+	report "$D/$e.csv" > "$DIR/.$e.tsv"
+done
+"$V" plot -t "Experiment 1: two random-access processes" "$D/$E1.csv" -o "$DIR/$E1.png"
+"$V" plot -t "Experiment 2: random access and locality" "$D/$E2.csv" -o "$DIR/$E2.png"
+# total E COLUMN: the total row's value
+total() { tsv "\$c[\"pid\"] == 0 { print \$c[\"$2\"] }" "$DIR/.$1.tsv"; }
+# waited E: seconds the processes of E were neither on a CPU nor in their
+# own pauses, summed over the processes
+waited() {
+	tsv -v p="$(awk -v i="$(meta case_1 iterations)" -v m="$(meta case_1 pause_ms)" 'BEGIN { print i * m / 1000 }')" \
+		"\$c[\"pid\"] != 0 { w = \$c[\"duration_s\"] - \$c[\"cpu_s\"] - p; s += w > 0 ? w : 0 } END { printf \"%.1f\\n\", s }" \
+		"$DIR/.$1.tsv"
 }
 
-# cumulative FILE PID: "t_s cum_min cum_maj" for one process, from 0
-cumulative() {
-	awk -F, -v pid="$2" '/^[0-9]/ { s = $1 - $3; if (!t0 || s < t0) t0 = s }
-		/^[0-9]/ && $2 == pid && !(int($9 / 4) % 2) { r[++n] = $1 " " $4 " " $5 }
-		END {
-			split(r[1], a, " ")
-			printf "%.3f 0 0\n", 0
-			for (i = 1; i <= n; i++) {
-				split(r[i], a, " "); m += a[2]; j += a[3]
-				printf "%.3f %d %d\n", (a[1] - t0) / 1e9, m, j
-			}
-		}' "$1"
+exp_section() {	# exp_section E TITLE
+	local e=$1 title=$2
+	echo "### $title"
+	echo
+	echo "![$title]($e.png)"
+	echo
+	echo "| pid | command | minor faults | major faults | CPU (s) | completed at (s) |"
+	echo "| ---: | --- | ---: | ---: | ---: | ---: |"
+	# the command without the directory of its program
+	tsv '$c["pid"] != 0 { cmd = $c["command"]; sub(/^[^ ]*\//, "", cmd)
+		printf "| %s | `%s` | %d | %d | %.2f | %.1f |\n", $c["pid"], cmd, $c["min_flt"], $c["maj_flt"], $c["cpu_s"], $c["end_s"] }' "$DIR/.$e.tsv"
+	tsv '$c["pid"] == 0 { printf "| | all | %d | %d | %.2f | %.1f |\n", $c["min_flt"], $c["maj_flt"], $c["cpu_s"], $c["end_s"] }' "$DIR/.$e.tsv"
+	echo
 }
 
-# rates FILE T: total fault rate of the experiment before and after T s
-rates() {
-	awk -F, -v t="$2" '/^[0-9]/ { s = $1 - $3; if (!t0 || s < t0) t0 = s; r[++n] = $0 }
-		END {
-			for (i = 1; i <= n; i++) {
-				split(r[i], f, ",")
-				if (int(f[9] / 4) % 2) continue
-				x = (f[1] - t0) / 1e9
-				if (x > end) end = x
-				if (x <= t + 1e-9) b += f[4] + f[5]; else a += f[4] + f[5]
-			}
-			printf "%.0f %.0f\n", (t > 0 ? b / t : 0),
-				(end > t ? a / (end - t) : 0)
-		}' "$1"
-}
-
-plot_case1() {	# plot_case1 NAME TITLE
-	local name=$1 title=$2 f=$D/$1.csv i=0 p rest plots=() lines=()
-	while read -r p rest; do
-		i=$((i + 1))
-		cumulative "$f" "$p" > "$DIR/.$name.$p.dat"
-		local label end
-		label=$(sed -n "s/^pid $p: //p" "$D/$name.labels")
-		end=$(echo "$rest" | awk '{ print $2 }')
-		plots+=("'$DIR/.$name.$p.dat' using 1:2 with lines lw 2 lc $i title '$label minor'")
-		plots+=("'$DIR/.$name.$p.dat' using 1:3 axes x1y2 with lines lw 2 dt 2 lc $i title '$label major'")
-		lines+=("set arrow from $end, graph 0 to $end, graph 1 nohead dt 3 lc $i")
-		lines+=("set label '$label done $(printf '%.1f' "$end") s' at $end, graph 0.96 right offset -0.5,-$((i - 1)) font ',9' tc lt $i")
-	done < <(per_process "$f")
-	{
-		echo "set terminal pngcairo size 900,560 font ',10'"
-		echo "set output '$DIR/$name.png'"
-		echo "set title '$title'"
-		echo "set xlabel 'time since the start (s)'"
-		echo "set ylabel 'minor page faults (cumulative)'"
-		echo "set y2label 'major page faults (cumulative)'"
-		echo "set ytics nomirror; set y2tics; set grid; set key right center"
-		echo "set yrange [0:1<*]; set y2range [0:1<*]"
-		printf '%s\n' "${lines[@]}"
-		echo "plot $(IFS=,; echo "${plots[*]}")"
-	} | gp
-	rm -f "$DIR"/."$name".*.dat
+case1_findings() {
+	local mn1 mn2 mj1 mj2 t1 t2 c1 c2 w1 w2
+	mn1=$(total $E1 min_flt) mn2=$(total $E2 min_flt)
+	mj1=$(total $E1 maj_flt) mj2=$(total $E2 maj_flt)
+	t1=$(total $E1 end_s) t2=$(total $E2 end_s)
+	c1=$(total $E1 cpu_s) c2=$(total $E2 cpu_s)
+	w1=$(waited $E1) w2=$(waited $E2)
+	awk -v mn1="$mn1" -v mn2="$mn2" -v mj1="$mj1" -v mj2="$mj2" -v t1="$t1" -v t2="$t2" \
+	    -v c1="$c1" -v c2="$c2" -v w1="$w1" -v w2="$w2" 'BEGIN {
+		if (mn1 > mn2)
+			printf "- Minor faults: experiment 1 took %d, experiment 2 %d: **%.1f times as many**.\n", mn1, mn2, mn1 / mn2
+		else
+			printf "- Minor faults: experiment 1 took %d, experiment 2 %d: the data do **not** show\n  experiment 1 faulting more.\n", mn1, mn2
+		if (mj1 > mj2)
+			printf "- Major faults: experiment 1 took %d, experiment 2 %d: **experiment 1 had to read\n  pages back from swap**; its two processes did not fit in memory together.\n", mj1, mj2
+		else
+			printf "- Major faults: experiment 1 took %d, experiment 2 %d: the data do **not** show more\n  major faults in experiment 1 (its processes fitted in memory).\n", mj1, mj2
+		if (t1 > t2)
+			printf "- Completion: experiment 1 finished after %.1f s, experiment 2 after %.1f s:\n  **%.1f times as long**.", t1, t2, t1 / t2
+		else
+			printf "- Completion: experiment 1 finished after %.1f s, experiment 2 after %.1f s: the data\n  do **not** show experiment 1 taking longer.", t1, t2
+		printf " Its processes used %.1f s of CPU (experiment 2: %.1f s)\n", c1, c2
+		printf "  and, beyond their own pauses, waited %.1f s in all (experiment 2: %.1f s)", w1, w2
+		if (t1 > t2 && mj1 > mj2 && w1 > w2)
+			printf ": the\n  difference is time spent on faults, and blocked on the swap disk for the major ones.\n"
+		else
+			printf ".\n"
+	}'
+	# Within experiment 2: the random process against the locality one
+	tsv '$c["pid"] != 0 { f = $c["min_flt"] + $c["maj_flt"]
+		if ($c["command"] ~ / L /) l = f; else if ($c["command"] ~ / R /) r = f }
+		END { if (l > 0 && r > 0) printf "- Within experiment 2 the random process faulted %.1f times as often as the locality\n  process (%d against %d): the locality process keeps its accesses in a small window,\n  so once the window is mapped its accesses hit pages it already has.\n", r / l, r, l }' \
+		"$DIR/.$E2.tsv"
 }
 
 # ---------------------------------------------------------------- case 2
-# case2_row N: "N util_pct min_per_s maj_per_s window_s" over the window in
-# which the N processes ran (records of reaped processes' last intervals
-# left out, their counts unknown)
-case2_row() {
-	awk -F, -v n="$1" -v cpus="$(meta case_2 cpus)" -v warm="$(meta case_2 warmup_s)" '
-	/^[0-9]/ { s = $1 - $3; if (!t0 || s < t0) t0 = s; r[++k] = $0 }
-	END {
-		# The first warm seconds (the copies filling their memory)
-		# are left out: the figures are those of the steady state.
-		for (i = 1; i <= k; i++) {
-			split(r[i], f, ",")
-			if (int(f[9] / 4) % 2 || f[1] - f[3] < t0 + warm * 1e9)
-				continue
-			if (!a || f[1] - f[3] < a) a = f[1] - f[3]
-			if (f[1] > t1) t1 = f[1]
-			c += f[6]; mn += f[4]; mj += f[5]
-		}
-		t0 = a
-		w = (t1 - t0) / 1e9
-		printf "%d %.1f %.0f %.0f %.2f\n", n, 100 * c / 1e9 / w / cpus,
-			mn / w, mj / w, w
-	}' "$D/case_2_n$1.csv"
+mems=$(for f in "$D"/case_2_m*.meta; do
+	[ -e "$f" ] && basename "$f" .meta | sed 's/^case_2_m//'
+done | sort -n | tr '\n' ' ')
+cpus=
+# run_row MEM N R: "mem n r util_pct maj_per_s min_per_s window_s" over the
+# window in which all N copies ran (from the last start to the first end)
+run_row() {
+	local f=$D/case_2_m$1_n$2_r$3.csv from to
+	read -r from to < <(report "$f" | tsv '$c["pid"] != 0 {
+		if ($c["start_s"] > s) s = $c["start_s"]
+		if (e == "" || $c["end_s"] < e) e = $c["end_s"] }
+		END { printf "%.4f %.4f\n", (s > 0.0005 ? s - 0.0005 : 0), e + 0.0005 }')
+	report --from "$from" --to "$to" "$f" | tsv -v m="$1" -v n="$2" -v r="$3" -v cpus="$cpus" \
+		'$c["pid"] == 0 { printf "%d %d %d %.1f %.1f %.1f %.2f\n", m, n, r,
+			100 * $c["cpu_util"] / cpus, $c["maj_flt_per_s"], $c["min_flt_per_s"],
+			$c["duration_s"] }'
+}
+: > "$DIR/case_2.runs"
+for m in $mems; do
+	cpus=$(meta "case_2_m$m" cpus)
+	for n in $(meta "case_2_m$m" ns); do
+		for r in $(seq "$(meta "case_2_m$m" repeat)"); do
+			run_row "$m" "$n" "$r"
+		done
+	done
+done >> "$DIR/case_2.runs"
+# Per memory size and N: median, min and max of utilisation and major
+# faults per second, median minor faults per second
+awk '{ k = $1 " " $2; if (!(k in cnt)) o[++n] = k; cnt[k]++
+	u[k, cnt[k]] = $4; j[k, cnt[k]] = $5; mi[k, cnt[k]] = $6 }
+     function med(a, k, c,   i, x, y, t) {
+	for (i = 1; i <= c; i++) x[i] = a[k, i]
+	for (i = 1; i <= c; i++) for (y = i + 1; y <= c; y++) if (x[y] < x[i]) { t = x[i]; x[i] = x[y]; x[y] = t }
+	lo = x[1]; hi = x[c]
+	return c % 2 ? x[(c + 1) / 2] : (x[c / 2] + x[c / 2 + 1]) / 2 }
+     END { for (i = 1; i <= n; i++) { k = o[i]; c = cnt[k]
+	mu = med(u, k, c); ul = lo; uh = hi; mj = med(j, k, c); jl = lo; jh = hi
+	printf "%s %.1f %.1f %.1f %.1f %.1f %.1f %.1f %d\n", k, mu, ul, uh, mj, jl, jh, med(mi, k, c), c } }' \
+	"$DIR/case_2.runs" > "$DIR/case_2.tsv"
+# thrash MEM: the peak and the thrashing point, from case_2.tsv
+# ("mem n util lo hi maj lo hi min runs"): the peak is the N of the highest
+# median utilisation; the thrashing point is the first N past it whose whole
+# utilisation range lies below the peak's range while its median major-fault
+# rate is above the peak's.  Prints "peak_n thrash_n" (thrash_n 0: not found).
+thrash() {
+	awk -v m="$1" '$1 == m { n[++k] = $2; u[k] = $3; lo[k] = $4; hi[k] = $5; mj[k] = $6 }
+		END { p = 1; for (i = 2; i <= k; i++) if (u[i] > u[p]) p = i
+		      t = 0; for (i = p + 1; i <= k && !t; i++) if (hi[i] < lo[p] && mj[i] > mj[p]) t = i
+		      print n[p], (t ? n[t] : 0) }' "$DIR/case_2.tsv"
+}
+
+plot_case2() {
+	local plots=() i=0 m majs
+	majs=$(awk '{ s += $8 } END { print s + 0 }' "$DIR/case_2.tsv")
+	for m in $mems; do
+		i=$((i + 1))
+		awk -v m="$m" '$1 == m' "$DIR/case_2.tsv" > "$DIR/.case_2_m$m.dat"
+		plots+=("'$DIR/.case_2_m$m.dat' using 2:3:4:5 with yerrorlines lw 2 pt 7 lc $i title 'CPU utilisation, $m MiB (median, min-max)'")
+		[ "$majs" = 0 ] ||
+			plots+=("'$DIR/.case_2_m$m.dat' using 2:6 axes x1y2 with linespoints lw 2 dt 2 pt 5 lc $i title 'major faults/s, $m MiB (median)'")
+	done
+	{
+		echo "set terminal pngcairo noenhanced size 900,560 font ',10'"
+		echo "set output '$DIR/case_2.png'"
+		echo "set title 'CPU utilisation against the degree of multiprogramming ($(meta "case_2_m${mems%% *}" size_mb) MiB per process)'"
+		echo "set xlabel 'processes (N)'"
+		echo "set ylabel 'CPU utilisation (% of $cpus CPUs)'"
+		echo "set grid; set key left top; set yrange [0:*]; set xrange [0:*]"
+		if [ "$majs" != 0 ]; then
+			echo "set y2label 'major page faults per second'"
+			echo "set ytics nomirror; set y2tics; set y2range [0:*]"
+		else
+			echo "set label 'no major faults at any N' at graph 0.98, graph 0.05 right"
+		fi
+		echo "plot $(IFS=,; echo "${plots[*]}")"
+	} | gnuplot
+	rm -f "$DIR"/.case_2_m*.dat
+}
+plot_case2
+
+case2_findings() {
+	local m peak th p0 first
+	for m in $mems; do
+		read -r peak th < <(thrash "$m")
+		awk -v m="$m" -v p="$peak" -v t="$th" -v sz="$(meta "case_2_m$m" size_mb)" \
+		    -v free="$(meta "case_2_m$m" free_mb)" '$1 == m { u[$2] = $3; lo[$2] = $4; hi[$2] = $5; mj[$2] = $6; last = $2 }
+		END {
+			printf "- **%d MiB**: utilisation peaks at **N = %d** (median %.1f %%, %.1f to %.1f %%)", m, p, u[p], lo[p], hi[p]
+			if (p == last) {
+				printf ", at the largest N\n  measured: the data do **not** show thrashing at this memory size.\n"
+				exit
+			}
+			if (!t) {
+				printf "; no larger N has\n  its whole range below the peak'"'"'s with more major faults: **no thrashing point** in these data.\n"
+				exit
+			}
+			printf ". **Thrashing sets in\n  at N = %d** (%d MiB asked of about %d MiB free): utilisation %.1f %% (%.1f to %.1f %%),\n  below the peak in every round, with %.0f major faults/s against %.0f at the peak.\n", t, t * sz, free, u[t], lo[t], hi[t], mj[t], mj[p]
+		}' "$DIR/case_2.tsv"
+	done
+	first=
+	for m in $mems; do
+		read -r peak th < <(thrash "$m")
+		if [ -z "$first" ]; then
+			first=$m p0=$th
+			continue
+		fi
+		if [ "$p0" -gt 0 ] && [ "$th" -gt "$p0" ]; then
+			echo "- With more memory the system starts thrashing at a **higher degree of multiprogramming**:"
+			echo "  N = $th with $m MiB against N = $p0 with $first MiB."
+		elif [ "$p0" -gt 0 ] && [ "$th" -eq 0 ]; then
+			echo "- With $m MiB no thrashing point was found up to N = $(awk -v m="$m" '$1 == m { n = $2 } END { print n }' "$DIR/case_2.tsv") (with $first MiB: N = $p0):"
+			echo "  more memory moved it beyond the largest N measured."
+		else
+			echo "- The data do **not** show the thrashing point moving to a higher N with more memory"
+			echo "  ($first MiB: $( [ "$p0" -gt 0 ] && echo "N = $p0" || echo "not found"), $m MiB: $( [ "$th" -gt 0 ] && echo "N = $th" || echo "not found"))."
+		fi
+	done
+	echo "- Past the thrashing point the processes no longer fit in memory: each access to a page that"
+	echo "  was swapped out is a major fault that blocks the process until the swap disk delivers the"
+	echo "  page, so the CPUs wait instead of running: more processes, less work done."
 }
 
 # ---------------------------------------------------------------- report
-exp_section() {	# exp_section NAME TITLE
-	local name=$1 title=$2 p st en mn mj cpu label
-	echo "### $title"
-	echo
-	echo "![$title]($name.png)"
-	echo
-	echo "| process | workload | minor faults | major faults | CPU (s) | completed at (s) |"
-	echo "| --- | --- | ---: | ---: | ---: | ---: |"
-	while read -r p st en mn mj cpu; do
-		label=$(sed -n "s/^pid $p: //p" "$D/$name.labels")
-		echo "| $p | \`vmprof-work $(sed -n "s/^args $p: //p" "$D/$name.labels")\` ($label) | $mn | $mj | $cpu | $en |"
-	done < <(per_process "$D/$name.csv")
-	echo
-}
-
-plot_case1 case_1_work_1_2 "Experiment 1: two random-access processes"
-plot_case1 case_1_work_3_4 "Experiment 2: random access and locality"
-
-ns=$(meta case_2 ns)
-for n in $ns; do case2_row "$n"; done > "$DIR/case_2.tsv"
-gp <<EOF
-set terminal pngcairo size 900,560 font ',10'
-set output '$DIR/case_2.png'
-set title 'CPU utilisation against the degree of multiprogramming ($(meta case_2 memory_mb) MiB RAM, $(meta case_2 size_mb) MiB per process)'
-set xlabel 'processes (N)'
-set ylabel 'CPU utilisation (% of $(meta case_2 cpus) CPUs)'
-set y2label 'major page faults per second'
-set ytics nomirror; set y2tics; set grid; set key left top
-set yrange [0:1<*]; set y2range [0:1<*]
-plot '$DIR/case_2.tsv' using 1:2 with linespoints lw 2 pt 7 title 'CPU utilisation', \
-     '$DIR/case_2.tsv' using 1:4 axes x1y2 with linespoints lw 2 dt 2 pt 5 title 'major faults/s'
-EOF
-
+m1=${mems%% *}
 {
 	echo "# vmprof case studies: $(meta case_1 date)"
 	echo
 	echo "Measured by vmprof every $(meta case_1 period_ms) ms in the lab VM ($(meta case_1 machine))."
-	echo "Everything below is computed from the data files in \`data/\` by \`lab/analyze.sh\`."
+	echo "Everything below is computed from the data files in \`data/\` by \`lab/analyze.sh\`, through"
+	echo "\`vmprof report --format tsv\`."
 	echo
 	echo "## Case study 1: page faults of random and locality workloads"
 	echo
 	echo "Two experiments, each two \`vmprof-work\` processes of $(meta case_1 size_mb) MiB started together"
-	echo "($(meta case_1 iterations) iterations, $(meta case_1 pause_ms) ms pause), in a VM with $(meta case_1 memory_mb) MiB of RAM."
+	echo "($(meta case_1 iterations) iterations, $(meta case_1 pause_ms) ms pause), in a VM with $(meta case_1 memory_mb) MiB of RAM (about"
+	echo "$(meta case_1 free_mb) MiB free) and $(meta case_1 swap_mb) MiB of swap: two random processes touch nearly all of their"
+	echo "memory and do not fit together; a locality process touches a small part of its own."
 	echo
-	exp_section case_1_work_1_2 "Experiment 1: random and random"
-	exp_section case_1_work_3_4 "Experiment 2: random and locality"
-
-	read -r f1 < <(per_process "$D/case_1_work_1_2.csv" | awk '{ s += $4 + $5 } END { print s }')
-	read -r f2 < <(per_process "$D/case_1_work_3_4.csv" | awk '{ s += $4 + $5 } END { print s }')
+	exp_section $E1 "Experiment 1: random and random"
+	exp_section $E2 "Experiment 2: random and locality"
 	echo "### Findings"
 	echo
-	awk -v a="$f1" -v b="$f2" 'BEGIN {
-		if (b > 0 && a > b)
-			printf "- Experiment 1 took %d page faults, experiment 2 %d: **%.1f times as many**. The second\n  process of experiment 2 keeps its accesses in a small window, so once the window is\n  mapped its accesses hit pages it already has; a random process keeps reaching pages\n  it has not touched yet.\n", a, b, a / b
-		else
-			printf "- Experiment 1 took %d page faults and experiment 2 %d: the data do **not** show\n  random access faulting more than locality here.\n", a, b
-	}'
-	# Which process of experiment 2 is the locality one, and how it compares
-	per_process "$D/case_1_work_3_4.csv" > "$DIR/.e2"
-	lp=$(sed -n 's/^pid \([0-9]*\): locality.*/\1/p' "$D/case_1_work_3_4.labels")
-	rp=$(sed -n 's/^pid \([0-9]*\): random.*/\1/p' "$D/case_1_work_3_4.labels")
-	awk -v lp="$lp" -v rp="$rp" '$1 == lp { l = $4 + $5 } $1 == rp { r = $4 + $5 }
-		END { if (l > 0) printf "- Within experiment 2 the random process faulted %.1f times as often as the locality\n  process (%d against %d).\n", r / l, r, l }' "$DIR/.e2"
-	rm -f "$DIR/.e2"
-	for name in case_1_work_1_2 case_1_work_3_4; do
-		first=$(per_process "$D/$name.csv" | sort -k3 -n | head -n1)
-		set -- $first
-		read -r before after < <(rates "$D/$name.csv" "$3")
-		label=$(sed -n "s/^pid $1: //p" "$D/$name.labels")
-		awk -v n="$name" -v l="$label" -v t="$3" -v b="$before" -v a="$after" 'BEGIN {
-			printf "- %s: the first process to complete (%s) ends at %.1f s. Up to then the\n  two took %d faults per second together, afterwards %d: ", (n == "case_1_work_1_2" ? "Experiment 1" : "Experiment 2"), l, t, b, a
-			if (a < b * 0.8) printf "the total curve breaks and flattens there.\n"
-			else if (a > b * 1.2) printf "the total rate rose after it, no flattening.\n"
-			else printf "no clear break in the total curve.\n"
-		}'
-	done
+	case1_findings
 	echo
 	echo "## Case study 2: CPU utilisation against the degree of multiprogramming"
 	echo
-	echo "N copies of \`vmprof-work $(meta case_2 size_mb) R $(meta case_2 accesses)\` (random access, $(meta case_2 pause_ms) ms pause between"
-	echo "iterations) run together for $(meta case_2 seconds) s in a VM with $(meta case_2 memory_mb) MiB of RAM, $(meta case_2 cpus) CPUs and"
-	echo "a $(meta case_2 swap_mb) MiB swap disk limited to $(meta case_2 swap_iops) requests per second (a hard disk's pace);"
-	echo "about $(meta case_2 free_mb) MiB were free before the runs.  Utilisation is the processes' CPU time"
-	echo "over the time they ran, as a share of all CPUs, leaving out the first $(meta case_2 warmup_s) s in which"
-	echo "they fill their memory."
+	echo "N copies of \`vmprof-work $(meta "case_2_m$m1" size_mb) R $(meta "case_2_m$m1" accesses)\` (random access, $(meta "case_2_m$m1" pause_ms) ms pause between"
+	echo "iterations), started together once each has written its memory, run for $(meta "case_2_m$m1" seconds) s, in a VM with"
+	echo "$(meta "case_2_m$m1" cpus) CPUs and a $(meta "case_2_m$m1" swap_mb) MiB swap disk limited to $(meta "case_2_m$m1" swap_iops) requests per second (a hard disk's"
+	echo "pace), at $(echo "$mems" | sed 's/ *$//; s/ / and /') MiB of RAM; every N $(meta "case_2_m$m1" repeat) times with fresh processes,"
+	echo "round by round.  Utilisation is the processes' CPU time over the time in which all N ran,"
+	echo "as a share of all CPUs."
 	echo
 	echo "![CPU utilisation and major faults against N](case_2.png)"
 	echo
-	echo "| N | memory asked (MiB) | CPU utilisation (%) | minor faults/s | major faults/s |"
-	echo "| ---: | ---: | ---: | ---: | ---: |"
-	awk -v sz="$(meta case_2 size_mb)" '{ printf "| %d | %d | %.1f | %d | %d |\n", $1, $1 * sz, $2, $3, $4 }' "$DIR/case_2.tsv"
+	echo "| RAM (MiB) | N | memory asked (MiB) | CPU utilisation (%): median (min-max) | major faults/s: median (min-max) | minor faults/s (median) |"
+	echo "| ---: | ---: | ---: | ---: | ---: | ---: |"
+	awk -v sz="$(meta "case_2_m$m1" size_mb)" '{ printf "| %d | %d | %d | %.1f (%.1f-%.1f) | %.0f (%.0f-%.0f) | %.0f |\n", $1, $2, $2 * sz, $3, $4, $5, $6, $7, $8, $9 }' "$DIR/case_2.tsv"
 	echo
 	echo "### Findings"
 	echo
-	awk -v sz="$(meta case_2 size_mb)" -v free="$(meta case_2 free_mb)" '
-		{ n[NR] = $1; u[NR] = $2; mj[NR] = $4 }
-		END {
-			best = 1
-			for (i = 2; i <= NR; i++) if (u[i] > u[best]) best = i
-			printf "- Utilisation peaks at **N = %d (%.1f %%)**", n[best], u[best]
-			if (best == NR) {
-				printf ", at the largest N measured: the data do **not** show thrashing;\n  utilisation did not fall. Run larger N (CASE2_NS) or give the VM less memory.\n"
-				exit
-			}
-			low = best
-			for (i = best + 1; i <= NR; i++) if (u[i] < u[low]) low = i
-			drop = 100 * (u[best] - u[low]) / u[best]
-			printf " and falls to %.1f %% at N = %d, **%.0f %% below the peak**.\n", u[low], n[low], drop
-			th = 0
-			for (i = best + 1; i <= NR; i++) if (u[i] < 0.9 * u[best]) { th = i; break }
-			if (th)
-				printf "- Thrashing sets in at **N = %d**: %d MiB asked of about %d MiB free.\n", n[th], n[th] * sz, free
-			else
-				printf "- Utilisation never falls more than 10 %% below its peak: no clear thrashing point.\n"
-			printf "- Major faults per second: %d at the peak, %d at N = %d. ", mj[best], mj[low], n[low]
-			if (mj[low] > mj[best])
-				printf "Past the peak the processes\n  no longer fit in memory; each access to a page that was swapped out is a major fault\n  that blocks the process until the swap disk delivers the page, so the CPUs wait\n  instead of running: more processes, less work done.\n"
-			else
-				printf "Major faults did not rise past the peak, so\n  swapping does not explain the fall here.\n"
-		}' "$DIR/case_2.tsv"
+	echo "The thrashing point is the first N past the peak whose utilisation, in every round, is below"
+	echo "the peak's lowest, while its median major-fault rate is above the peak's."
+	echo
+	case2_findings
 	echo
 	echo "## Data"
 	echo
-	echo "\`data/\` holds the per-process samples (CSV from \`vmprof-monitor\`), the workloads' own"
-	echo "figures and the parameters (\`*.meta\`); \`lab/analyze.sh\` rebuilds this report from them."
+	echo "\`data/\` holds the per-process samples (CSV from \`vmprof-monitor\`, each process named by its"
+	echo "command), the workloads' own figures and the parameters (\`*.meta\`); \`case_2.runs\` has one line"
+	echo "per run (RAM, N, round, utilisation %, major and minor faults/s, window s);"
+	echo "\`lab/analyze.sh BUILDDIR DIR\` rebuilds this report from them."
 } > "$DIR/report.md"
+rm -f "$DIR"/.case_1_*.tsv
 echo "report: $DIR/report.md"

@@ -23,17 +23,8 @@ experiment() {	# experiment NAME PATTERN-OF-THE-SECOND
 	"$B/utils/vmprof-work" --register --pause-ms "$PAUSE" --seed 2 \
 		"$SIZE" "$pat" "$LO" "$ITER" > "$OUT/$name.work2" &
 	b=$!
+	# The monitor names each by its command line.
 	wait_registered "$a" "$b"
-	{
-		echo "pid $a: random, $HI accesses"
-		echo "args $a: $SIZE R $HI $ITER"
-		if [ "$pat" = L ]; then
-			echo "pid $b: locality, $LO accesses"
-		else
-			echo "pid $b: random, $LO accesses"
-		fi
-		echo "args $b: $SIZE $pat $LO $ITER"
-	} > "$OUT/$name.labels"
 	MONITOR_OPTS=--until-empty monitor_from_oldest "$OUT/$name.csv" "$a" "$b"
 	mon=$monitor_pid
 	wait "$a" "$b"

@@ -24,6 +24,31 @@ monitor_from_oldest() {
 	monitor_pid=$!
 }
 
+# monitor_ahead OUT: start vmprof-monitor in the background (its pid in
+# $monitor_pid) on every process registered from now on, and return once it
+# has mapped the ring: whatever registers next is recorded from its first
+# sample, and named while it is alive, however slowly what follows runs.
+# Stops once nothing is registered any more.
+monitor_ahead() {
+	"$B/utils/vmprof-monitor" --mlock --until-empty -o "$1" 2> "${1%.csv}.log" &
+	monitor_pid=$!
+	# Shell built-ins only: a program started now could wait long for
+	# its pages.
+	until has_ring "$monitor_pid"; do
+		[ -e "/proc/$monitor_pid" ] || return 1
+		pause 0.02
+	done
+}
+
+# has_ring PID: the process has mapped /dev/vmprof
+has_ring() {
+	local line
+	while read -r line; do
+		[[ $line == */dev/vmprof ]] && return 0
+	done < "/proc/$1/maps"
+	return 1
+}
+
 # drop_caches: start each run from the same clean page cache
 drop_caches() {
 	sync
