@@ -8,6 +8,8 @@
  * samples them (sampler.c) into a ring that user space maps read-only from
  * /dev/vmprof (ring.c).  The layout of the ring is vmprof_abi.h.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/kernel.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
@@ -69,12 +71,12 @@ static int __init vmprof_init(void)
 	int err;
 
 	if (period_ms < VMPROF_PERIOD_MIN_MS || period_ms > VMPROF_PERIOD_MAX_MS) {
-		pr_err("vmprof: period_ms must be %u..%u\n",
+		pr_err("period_ms must be %u..%u\n",
 		       VMPROF_PERIOD_MIN_MS, VMPROF_PERIOD_MAX_MS);
 		return -EINVAL;
 	}
 	if (buffer_pages < 1 || buffer_pages > 65536) {
-		pr_err("vmprof: buffer_pages must be 1..65536\n");
+		pr_err("buffer_pages must be 1..65536\n");
 		return -EINVAL;
 	}
 
@@ -94,7 +96,7 @@ static int __init vmprof_init(void)
 	if (err)
 		goto err_remove_proc;
 
-	pr_info("vmprof: loaded, period %u ms, ring of %llu records\n",
+	pr_info("loaded, period %u ms, ring of %llu records\n",
 		period_ms, vp->capacity);
 	return 0;
 
@@ -117,7 +119,7 @@ static void __exit vmprof_exit(void)
 	cancel_delayed_work_sync(&vp->work);
 	vmprof_free_procs(vp);
 	vmprof_ring_free(vp);
-	pr_info("vmprof: unloaded\n");
+	pr_info("unloaded\n");
 }
 
 module_init(vmprof_init);

@@ -207,12 +207,8 @@ void vmprof_tick(struct work_struct *work)
 	start = ktime_get_ns();
 	list_for_each_entry_safe(p, tmp, &vp->procs, node) {
 		vp->stats.samples++;
-		if (vmprof_sample(vp, p, start, 0)) {
-			list_del(&p->node);
-			vp->nr_procs--;
-			put_pid(p->pid);
-			kfree(p);
-		}
+		if (vmprof_sample(vp, p, start, 0))
+			vmprof_proc_remove(vp, p);
 	}
 	vp->stats.ticks++;
 

@@ -206,10 +206,7 @@ static int vmprof_unregister(struct vmprof *vp, struct file *file, pid_t nr)
 	if (p) {
 		/* Keep what it did since the last tick. */
 		vmprof_sample_final(vp, p, VMPROF_REC_UNREGISTERED);
-		list_del(&p->node);
-		vp->nr_procs--;
-		put_pid(p->pid);
-		kfree(p);
+		vmprof_proc_remove(vp, p);
 	} else {
 		err = -ENOENT;
 	}
@@ -320,12 +317,12 @@ static const struct proc_ops vmprof_stats_ops = {
 int vmprof_proc_init(struct vmprof *vp)
 {
 	vp->proc_dir = proc_mkdir(VMPROF_PROC_DIR, NULL);
+	if (!vp->proc_dir)
+		return -ENOMEM;
 	/*
 	 * World-writable by design: any user may register the processes
 	 * vmprof_may_watch() lets them watch, as with kill(2).
 	 */
-	if (!vp->proc_dir)
-		return -ENOMEM;
 	if (!proc_create("status", 0666, vp->proc_dir, &vmprof_status_ops) ||
 	    !proc_create("stats", 0444, vp->proc_dir, &vmprof_stats_ops)) {
 		proc_remove(vp->proc_dir);
@@ -341,18 +338,35 @@ void vmprof_proc_exit(struct vmprof *vp)
 }
 
 /**
+ * vmprof_proc_remove() - take a process off the list and free it
+ * @vp: the instance
+ * @p:	the process, whose last record (if any) is already written
+ *
+ * The one way a process leaves: the sampler when it is gone, U, and the
+ * module's exit.  Caller holds @vp->lock.
+ */
+void vmprof_proc_remove(struct vmprof *vp, struct vmprof_proc *p)
+{
+	lockdep_assert_held(&vp->lock);
+	list_del(&p->node);
+	vp->nr_procs--;
+	put_pid(p->pid);
+	kfree(p);
+}
+
+/**
  * vmprof_free_procs() - forget every process, once sampling has stopped
  * @vp: the instance
+ *
+ * Takes @vp->lock: the work that also takes it is cancelled by then.
  */
 void vmprof_free_procs(struct vmprof *vp)
 {
 	struct vmprof_proc *p, *tmp;
 
-	list_for_each_entry_safe(p, tmp, &vp->procs, node) {
-		list_del(&p->node);
-		put_pid(p->pid);
-		kfree(p);
-	}
-	vp->nr_procs = 0;
+	mutex_lock(&vp->lock);
+	list_for_each_entry_safe(p, tmp, &vp->procs, node)
+		vmprof_proc_remove(vp, p);
 	vp->running = false;
+	mutex_unlock(&vp->lock);
 }

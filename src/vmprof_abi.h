@@ -78,7 +78,8 @@
  *		 with acquire.
  * @ticks:	 sampling ticks completed since the module was loaded
  * @period_ms:	 current sampling period in milliseconds
- * @nr_pids:	 processes registered after the last tick
+ * @nr_pids:	 processes registered; updated by every tick, registration
+ *		 and unregistration
  */
 struct vmprof_ring_header {
 	__u32 magic;

@@ -136,6 +136,7 @@ void vmprof_start_locked(struct vmprof *vp);
 /* status.c */
 int vmprof_proc_init(struct vmprof *vp);
 void vmprof_proc_exit(struct vmprof *vp);
+void vmprof_proc_remove(struct vmprof *vp, struct vmprof_proc *p);
 void vmprof_free_procs(struct vmprof *vp);
 
 #endif /* _VMPROF_MOD_H */
