@@ -6,7 +6,7 @@
 set -euo pipefail
 B=$1
 V=$B/utils/vmprof
-stat() { awk -v k="$1" '$1 == k { print $2 }' /proc/vmprof/stats; }
+stat_of() { awk -v k="$1" '$1 == k { print $2 }' /proc/vmprof/stats; }
 
 printf '%-10s %12s %14s %14s %16s\n' processes ticks "tick mean us" "tick max us" "per process us"
 for n in 1 10 100 500; do
@@ -14,11 +14,11 @@ for n in 1 10 100 500; do
 	for _ in $(seq "$n"); do sleep 600 & pids+=("$!"); done
 	"$V" register "${pids[@]}"
 	sleep 0.5
-	t0=$(stat ticks); c0=$(stat cost_total_ns); s0=$(stat samples)
+	t0=$(stat_of ticks); c0=$(stat_of cost_total_ns); s0=$(stat_of samples)
 	sleep 3
-	t1=$(stat ticks); c1=$(stat cost_total_ns); s1=$(stat samples)
+	t1=$(stat_of ticks); c1=$(stat_of cost_total_ns); s1=$(stat_of samples)
 	awk -v n="$n" -v t=$((t1 - t0)) -v c=$((c1 - c0)) -v s=$((s1 - s0)) \
-		-v m="$(stat cost_max_ns)" 'BEGIN {
+		-v m="$(stat_of cost_max_ns)" 'BEGIN {
 		printf "%-10s %12d %14.1f %14.1f %16.2f\n", n, t, c / t / 1000,
 			m / 1000, c / s / 1000 }'
 	if [ "$n" = 500 ]; then

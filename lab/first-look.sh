@@ -1,5 +1,5 @@
 #!/bin/bash
-# The README's first command (make demo) runs this inside the lab VM: one
+# make first-look runs this inside the lab VM: one
 # workload under `vmprof run`, its report, its plot, and the module's own
 # statistics.  Usage: first-look.sh BUILDDIR OUTDIR
 set -euo pipefail

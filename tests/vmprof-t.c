@@ -358,9 +358,12 @@ static int cmd_mmapcheck(void)
 		printf("read MAPFAIL\n");
 		return 1;
 	}
-	printf("mprotect %s\n", mprotect(p, 4096, PROT_READ | PROT_WRITE) ?
-	       errno_name(errno) : "ALLOWED");
-	bad |= !mprotect(p, 4096, PROT_READ | PROT_WRITE);
+	{
+		int r = mprotect(p, 4096, PROT_READ | PROT_WRITE);
+
+		printf("mprotect %s\n", r ? errno_name(errno) : "ALLOWED");
+		bad |= !r;
+	}
 	p = mmap(NULL, 1u << 30, PROT_READ, MAP_SHARED, fd, 0);
 	printf("oversized %s\n", p == MAP_FAILED ? errno_name(errno) : "MAPPED");
 	bad |= p != MAP_FAILED;

@@ -200,7 +200,8 @@ int stream_run(struct vmprof_session *s, const struct stream_opts *o,
 				if (!err)
 					err = vmprof_write_row(o->out, o->fmt,
 							       0, &row);
-				res->rows++;
+				if (!err)
+					res->rows++;
 			}
 			if (o->until_exit > 0 &&
 			    rec.pid == (uint32_t)o->until_exit &&

@@ -203,8 +203,10 @@ static int supervise(unsigned long copies, double duration,
 
 	mlockall(MCL_CURRENT);	/* best effort: needs CAP_IPC_LOCK */
 	children = calloc(copies, sizeof(*children));
-	if (!children || pipe(pfd) || pipe(gfd))
+	if (!children)
 		return util_fail("out of memory");
+	if (pipe(pfd) || pipe(gfd))
+		return util_fail("cannot create a pipe: %s", strerror(errno));
 	for (nchildren = 0; nchildren < copies; nchildren++) {
 		pid_t pid;
 
