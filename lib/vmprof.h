@@ -77,7 +77,7 @@ struct vmprof_ring *vmprof_session_ring(struct vmprof_session *s);
 
 /* ---------------------------------------------------------------- stats */
 
-/** struct vmprof_stats - /proc/vmprof/stats (see vmprof(4) in the README) */
+/** struct vmprof_stats - /proc/vmprof/stats (see vmprof(4)) */
 struct vmprof_stats {
 	uint64_t ticks;
 	uint64_t records;

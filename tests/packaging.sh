@@ -228,8 +228,8 @@ for f in dkms.conf Kbuild main.c ring.c sampler.c status.c compat.h vmprof_mod.h
 	vmprof_abi.h kernel-probes.sh probes/vm_flags_clear.c; do
 	srcfiles+=("/usr/src/vmprof-$VERSION/$f")
 done
-check "vmprof-dkms has the module's sources and dkms.conf in /usr/src/vmprof-$VERSION, the udev rule and examples" \
-	deb_has vmprof-dkms "${srcfiles[@]}" \
+check "vmprof-dkms has the module's sources and dkms.conf in /usr/src/vmprof-$VERSION, the udev rule, examples and vmprof(4)" \
+	deb_has vmprof-dkms "${srcfiles[@]}" /usr/share/man/man4/vmprof.4.gz \
 	/lib/udev/rules.d/60-vmprof.rules \
 	/usr/share/doc/vmprof-dkms/examples/modules-load.d/vmprof.conf \
 	/usr/share/doc/vmprof-dkms/examples/modprobe.d/vmprof.conf
@@ -535,8 +535,8 @@ check "rpm vmprof-libs: libvmprof.so.0" rpm_has vmprof-libs "$libdir/libvmprof.s
 check "rpm vmprof-devel: headers, .so link, libvmprof.pc, libvmprof.3" \
 	rpm_has vmprof-devel /usr/include/vmprof.h /usr/include/vmprof_abi.h \
 	"$libdir/libvmprof.so" "$libdir/pkgconfig/libvmprof.pc" /usr/share/man/man3/libvmprof.3
-check "rpm vmprof-dkms (noarch): the module's sources, dkms.conf and the udev rule" \
-	rpm_has vmprof-dkms "${srcfiles[@]}" \
+check "rpm vmprof-dkms (noarch): the module's sources, dkms.conf, the udev rule and vmprof(4)" \
+	rpm_has vmprof-dkms "${srcfiles[@]}" /usr/share/man/man4/vmprof.4 \
 	/usr/lib/udev/rules.d/60-vmprof.rules
 for p in vmprof vmprof-libs vmprof-devel vmprof-dkms; do
 	f=$(rpm_of "$p")
