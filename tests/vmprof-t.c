@@ -22,7 +22,10 @@
  *        --sleep-ms MS  sleep MS between polls (a slow reader)
  *        --from-start   begin at the oldest record still in the ring
  *   vmprof-t mmapcheck                    mmap must refuse writable maps
- *   vmprof-t hold SECONDS                 keep /dev/vmprof mapped & polled
+ *   vmprof-t hold SECONDS [FILE]          keep /dev/vmprof mapped & polled
+ *                                         for SECONDS, or until FILE exists
+ *                                         (SECONDS is then a time-out:
+ *                                         "released" or "timed out")
  *
  * Record lines: "rec SEQ TIME_NS INTERVAL_NS CPU_NS MIN MAJ RSS_KB PID FLAGS".
  * At the end of read: "end NEXT" (the record number after the last one
@@ -376,6 +379,7 @@ static int cmd_mmapcheck(void)
 static int cmd_hold(int argc, char **argv)
 {
 	long secs = argc > 1 ? atol(argv[1]) : 5;
+	const char *release = argc > 2 ? argv[2] : NULL;
 	uint64_t end = now_ns(CLOCK_MONOTONIC) + (uint64_t)secs * 1000000000u;
 	long wakes = 0;
 	struct ring r;
@@ -389,7 +393,11 @@ static int cmd_hold(int argc, char **argv)
 
 		if (poll(&pfd, 1, 100) > 0)
 			wakes++;
+		if (release && !access(release, F_OK))
+			break;
 	}
+	if (release)
+		printf("%s\n", access(release, F_OK) ? "timed out" : "released");
 	printf("wakes %ld head %" PRIu64 "\n", wakes,
 	       (uint64_t)__atomic_load_n(&r.hdr->head, __ATOMIC_ACQUIRE));
 	return 0;
