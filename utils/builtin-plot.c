@@ -282,16 +282,16 @@ static void write_script(FILE *f, const struct plot *p, size_t nseries,
 			0.955 - 0.33 * k);
 		fprintf(f, "plot ");
 		for (size_t i = 0; i < nseries; i++) {
-			char name[64];
+			char label[64];
 
-			name_of(&p->s[i], name, sizeof(name));
+			name_of(&p->s[i], label, sizeof(label));
 			fprintf(f, "%s$s%zu using %s with lines lw 2 lc %zu title ",
 				i ? ", \\\n     " : "", i, panel[k][0], i + 1);
-			put_titled(f, name, k == 2 ? "" : " minor");
+			put_titled(f, label, k == 2 ? "" : " minor");
 			if (panel[k][1] && p->maj_flt) {
 				fprintf(f, ", \\\n     $s%zu using %s%s with lines lw 2 dt 2 lc %zu title ",
 					i, panel[k][1], " axes x1y2", i + 1);
-				put_titled(f, name, " major");
+				put_titled(f, label, " major");
 			}
 		}
 		fputc('\n', f);

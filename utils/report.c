@@ -90,8 +90,8 @@ static int count(struct report *r, const struct vmprof_row *row)
 {
 	/* Per-tick rows are all one series, pid 0. */
 	uint32_t pid = row->nr_pids && !row->pid ? 0 : row->pid;
-	uint64_t start = row->time_ns - row->interval_ns;
-	int64_t from = (int64_t)(start - r->t0), to = (int64_t)(row->time_ns - r->t0);
+	uint64_t begin = row->time_ns - row->interval_ns;
+	int64_t from = (int64_t)(begin - r->t0), to = (int64_t)(row->time_ns - r->t0);
 	struct report_proc *p;
 
 	if (from < (int64_t)r->from_ns || (r->has_to && to > (int64_t)r->to_ns))
@@ -106,8 +106,8 @@ static int count(struct report *r, const struct vmprof_row *row)
 	 * no counts: it says how the process ended, nothing more. */
 	if (row->flags & VMPROF_REC_REAPED)
 		return 0;
-	if (!p->samples || start < p->first_ns)
-		p->first_ns = start;
+	if (!p->samples || begin < p->first_ns)
+		p->first_ns = begin;
 	if (row->time_ns > p->last_ns)
 		p->last_ns = row->time_ns;
 	p->samples++;
@@ -145,10 +145,9 @@ static int start(struct report *r)
 
 int report_add(struct report *r, const struct vmprof_row *row)
 {
-	int err;
-
 	if (!r->started && r->nfirst && row->time_ns != r->first[0].time_ns) {
-		err = start(r);
+		int err = start(r);
+
 		if (err)
 			return err;
 	}
@@ -334,12 +333,12 @@ static void print_machine(const struct report *r, FILE *f,
 {
 	struct line l;
 
-	if (fmt != REPORT_JSON)
+	if (fmt != REPORT_JSON) {
 		for (size_t i = 0; i < sizeof(columns) / sizeof(columns[0]); i++)
 			fprintf(f, "%s%s", i ? (fmt == REPORT_TSV ? "\t" : ",") : "",
 				columns[i]);
-	if (fmt != REPORT_JSON)
 		putc('\n', f);
+	}
 	/* A per-tick file has one series: it is the total. */
 	if (!r->aggregate) {
 		for (size_t i = 0; i < r->nprocs; i++) {

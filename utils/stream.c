@@ -109,13 +109,14 @@ static int proc_command(uint32_t pid, char *buf, size_t size)
 static int name_process(const struct stream_opts *o, struct pidmap *named,
 			const struct vmprof_record *rec)
 {
-	char command[DATAFILE_COMMAND_MAX];
 	size_t v = 0;
 	int err = 0;
 
 	if (o->aggregate)
 		return 0;
 	if (!pidmap_get(named, rec->pid, &v) || !v) {
+		char command[DATAFILE_COMMAND_MAX];
+
 		if (o->command && rec->pid == (uint32_t)o->until_exit)
 			err = vmprof_write_process(o->out, o->fmt, rec->pid,
 						   o->command);
@@ -150,10 +151,10 @@ static int add_to_tick(const struct stream_opts *o, struct tick *t,
 		       struct stream_result *res)
 {
 	struct vmprof_row row;
-	int err;
 
 	if (t->open && t->row.time_ns != rec->time_ns) {
-		err = flush_tick(o, t, res);
+		int err = flush_tick(o, t, res);
+
 		if (err)
 			return err;
 	}
