@@ -4,8 +4,7 @@
 # processes at 20 Hz, and the commands' errors.
 # Usage: tools.sh VMPROF_T VMPROF_KO BUILDDIR
 set -u
-T=$1
-VMPROF_KO=$2
+VMPROF_KO=$2 # $1, vmprof-t, is not used here
 B=$3
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -102,7 +101,13 @@ spawn_sleeper
 "$VMPROF" register "$sleeper"; "$VMPROF" register "$sleeper" 2> "$tmp/e3"
 check "a second register says already registered" grep -q 'already registered' "$tmp/e3"
 "$VMPROF" unregister "$sleeper"
-setpriv --reuid 65534 --regid 65534 --clear-groups "$VMPROF" register 1 2> "$tmp/e4"
+# nobody may not be able to reach the build tree (a clone in root's 0700
+# home): a world-readable copy of the program and its library.
+pub=$(mktemp -d) && chmod 755 "$pub" &&
+	cp "$B/utils/.libs/vmprof" "$B"/lib/.libs/libvmprof.so.0 "$pub"/ &&
+	chmod 755 "$pub/vmprof" "$pub/libvmprof.so.0"
+setpriv --reuid 65534 --regid 65534 --clear-groups \
+	env LD_LIBRARY_PATH="$pub" "$pub/vmprof" register 1 2> "$tmp/e4"
 check "nobody registering init: not permitted" grep -q 'not permitted' "$tmp/e4"
 "$VMPROF" run -o "$tmp/x.csv" -- /nonexistent/cmd 2> "$tmp/e5"
 is "run of a missing command exits 127" "$?" 127
@@ -118,4 +123,4 @@ insmod "$VMPROF_KO"
 
 check_dmesg
 done_testing
-rm -rf "$tmp"
+rm -rf "$tmp" "$pub"
