@@ -4,9 +4,10 @@
  *
  * Module parameters, initialisation and teardown.
  *
- * Processes register through /proc/vmprof/status (status.c); a delayed work
- * samples them (sampler.c) into a ring that user space maps read-only from
- * /dev/vmprof (ring.c).  The layout of the ring is vmprof_abi.h.
+ * Processes register through /proc/vmprof/status (status.c) into the
+ * registry (registry.c); a delayed work samples them (sampler.c) into a
+ * ring that user space maps read-only from /dev/vmprof (ring.c).  The
+ * layout of the ring is vmprof_abi.h.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 

@@ -133,10 +133,14 @@ void vmprof_sample_final(struct vmprof *vp, struct vmprof_proc *p, u32 flags);
 void vmprof_tick(struct work_struct *work);
 void vmprof_start_locked(struct vmprof *vp);
 
+/* registry.c */
+int vmprof_register(struct vmprof *vp, struct file *file, pid_t nr);
+int vmprof_unregister(struct vmprof *vp, struct file *file, pid_t nr);
+void vmprof_proc_remove(struct vmprof *vp, struct vmprof_proc *p);
+void vmprof_free_procs(struct vmprof *vp);
+
 /* status.c */
 int vmprof_proc_init(struct vmprof *vp);
 void vmprof_proc_exit(struct vmprof *vp);
-void vmprof_proc_remove(struct vmprof *vp, struct vmprof_proc *p);
-void vmprof_free_procs(struct vmprof *vp);
 
 #endif /* _VMPROF_MOD_H */

@@ -1,0 +1,220 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The registry: the list of watched processes, who may add to it (the
+ * rule of kill(2)), and the one way a process leaves it.  Its front-end is
+ * /proc/vmprof/status (status.c); the sampler (sampler.c) walks the list.
+ */
+#include <linux/capability.h>
+#include <linux/cred.h>
+#include <linux/kernel.h>
+#include <linux/pid.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/slab.h>
+#include <linux/timekeeping.h>
+
+#include "vmprof_mod.h"
+
+/* The test of kill(2): a real or effective uid of ours is a real or saved
+ * set-user-id of the target's.
+ */
+static bool vmprof_uid_match(const struct cred *c, const struct cred *t)
+{
+	return uid_eq(c->euid, t->suid) || uid_eq(c->euid, t->uid) ||
+	       uid_eq(c->uid, t->suid) || uid_eq(c->uid, t->uid);
+}
+
+/*
+ * May the opener of @file, and the task now writing to it, watch @task?
+ * Both must pass, so a privileged program cannot be tricked into writing
+ * a descriptor opened by someone else.  ptrace_may_access() is not exported
+ * to modules; CAP_SYS_PTRACE in the target's user namespace overrides.
+ */
+static bool vmprof_may_watch(struct file *file, struct task_struct *task)
+{
+	const struct cred *tcred = get_task_cred(task);
+	bool ok;
+
+	ok = (vmprof_uid_match(file->f_cred, tcred) ||
+	      file_ns_capable(file, tcred->user_ns, CAP_SYS_PTRACE)) &&
+	     (vmprof_uid_match(current_cred(), tcred) ||
+	      ns_capable(tcred->user_ns, CAP_SYS_PTRACE));
+	put_cred(tcred);
+	return ok;
+}
+
+/*
+ * Resolve @nr in the writer's pid namespace to its thread group: a thread
+ * id names its whole process, as with kill(2).  With @live, a process all
+ * of whose threads have exited is not found.  On success *taskp holds a
+ * reference to the group leader and the return value is a reference to the
+ * group's struct pid.
+ */
+static struct pid *vmprof_find_group(pid_t nr, bool live,
+				     struct task_struct **taskp)
+{
+	struct task_struct *task;
+	struct pid *tgid;
+
+	rcu_read_lock();
+	task = pid_task(find_vpid(nr), PIDTYPE_PID);
+	if (task)
+		task = task->group_leader;
+	if (!task || (live && !atomic_read(&task->signal->live))) {
+		rcu_read_unlock();
+		return NULL;
+	}
+	get_task_struct(task);
+	rcu_read_unlock();
+
+	tgid = get_task_pid(task, PIDTYPE_TGID);
+	if (!tgid) {
+		put_task_struct(task);
+		return NULL;
+	}
+	*taskp = task;
+	return tgid;
+}
+
+static struct vmprof_proc *vmprof_lookup(struct vmprof *vp, struct pid *pid)
+{
+	struct vmprof_proc *p;
+
+	list_for_each_entry(p, &vp->procs, node)
+		if (p->pid == pid)
+			return p;
+	return NULL;
+}
+
+/**
+ * vmprof_register() - start watching a process
+ * @vp:	  the instance
+ * @file: the file the request came through (its opener must be allowed too)
+ * @nr:	  a pid or thread id in the writer's pid namespace
+ *
+ * Return: 0; -ESRCH if there is no such live process, -EPERM if the opener
+ * or the writer may not watch it, -EEXIST if it is watched already,
+ * -ENOSPC at max_pids, -ENOMEM.
+ */
+int vmprof_register(struct vmprof *vp, struct file *file, pid_t nr)
+{
+	struct task_struct *task;
+	struct vmprof_proc *p;
+	struct pid *pid;
+	int err;
+
+	pid = vmprof_find_group(nr, true, &task);
+	if (!pid)
+		return -ESRCH;
+	err = -EPERM;
+	if (!vmprof_may_watch(file, task))
+		goto err_put;
+	err = -ENOMEM;
+	p = kzalloc(sizeof(*p), GFP_KERNEL);
+	if (!p)
+		goto err_put;
+	p->pid = pid;
+	p->nr = pid_vnr(pid);
+
+	mutex_lock(&vp->lock);
+	err = -EEXIST;
+	if (vmprof_lookup(vp, pid))
+		goto err_unlock;
+	err = -ENOSPC;
+	if (vp->nr_procs >= vmprof_max_pids())
+		goto err_unlock;
+	/* The baseline: the first record covers only what follows "R". */
+	p->last_ns = ktime_get_ns();
+	vmprof_read_counters(task, &p->last);
+	list_add_tail(&p->node, &vp->procs);
+	vp->nr_procs++;
+	WRITE_ONCE(vp->hdr->nr_pids, vp->nr_procs);
+	vmprof_start_locked(vp);
+	mutex_unlock(&vp->lock);
+	put_task_struct(task);
+	return 0;
+
+err_unlock:
+	mutex_unlock(&vp->lock);
+	kfree(p);
+err_put:
+	put_pid(pid);
+	put_task_struct(task);
+	return err;
+}
+
+/**
+ * vmprof_unregister() - stop watching a process, writing its last record
+ * @vp:	  the instance
+ * @file: the file the request came through
+ * @nr:	  a pid or thread id in the writer's pid namespace
+ *
+ * Return: 0; -ENOENT if it is not watched (or already reaped: the sampler
+ * drops it at the next tick), -EPERM as for vmprof_register().
+ */
+int vmprof_unregister(struct vmprof *vp, struct file *file, pid_t nr)
+{
+	struct task_struct *task;
+	struct vmprof_proc *p;
+	struct pid *pid;
+	int err = 0;
+
+	/* An exited but unreaped process may still be unregistered. */
+	pid = vmprof_find_group(nr, false, &task);
+	if (!pid)
+		return -ENOENT;	/* reaped: the sampler drops it next tick */
+	if (!vmprof_may_watch(file, task)) {
+		err = -EPERM;
+		goto out;
+	}
+
+	mutex_lock(&vp->lock);
+	p = vmprof_lookup(vp, pid);
+	if (p) {
+		/* Keep what it did since the last tick. */
+		vmprof_sample_final(vp, p, VMPROF_REC_UNREGISTERED);
+		vmprof_proc_remove(vp, p);
+	} else {
+		err = -ENOENT;
+	}
+	mutex_unlock(&vp->lock);
+out:
+	put_pid(pid);
+	put_task_struct(task);
+	return err;
+}
+
+/**
+ * vmprof_proc_remove() - take a process off the list and free it
+ * @vp: the instance
+ * @p:	the process, whose last record (if any) is already written
+ *
+ * The one way a process leaves: the sampler when it is gone, U, and the
+ * module's exit.  Caller holds @vp->lock.
+ */
+void vmprof_proc_remove(struct vmprof *vp, struct vmprof_proc *p)
+{
+	lockdep_assert_held(&vp->lock);
+	list_del(&p->node);
+	vp->nr_procs--;
+	put_pid(p->pid);
+	kfree(p);
+}
+
+/**
+ * vmprof_free_procs() - forget every process, once sampling has stopped
+ * @vp: the instance
+ *
+ * Takes @vp->lock: the work that also takes it is cancelled by then.
+ */
+void vmprof_free_procs(struct vmprof *vp)
+{
+	struct vmprof_proc *p, *tmp;
+
+	mutex_lock(&vp->lock);
+	list_for_each_entry_safe(p, tmp, &vp->procs, node)
+		vmprof_proc_remove(vp, p);
+	vp->running = false;
+	mutex_unlock(&vp->lock);
+}
