@@ -239,11 +239,17 @@ check "libvmprof-dev has vmprof.h, vmprof_abi.h, the .so link, libvmprof.pc, lib
 	deb_has libvmprof-dev /usr/include/vmprof.h /usr/include/vmprof_abi.h \
 	"/usr/lib/$ma/libvmprof.so" "/usr/lib/$ma/pkgconfig/libvmprof.pc" \
 	/usr/share/man/man3/libvmprof.3.gz
-check "vmprof-utils has the four tools and their man pages" \
+# vmprof-lab's parts, in /usr/share/vmprof/lab.
+labfiles=()
+for f in init.sh initramfs.sh kernel.sh qemu.sh; do
+	labfiles+=("/usr/share/vmprof/lab/$f")
+done
+check "vmprof-utils has the four tools, their man pages and vmprof-lab's parts" \
 	deb_has vmprof-utils /usr/bin/vmprof /usr/bin/vmprof-monitor \
 	/usr/bin/vmprof-work /usr/bin/vmprof-lab \
 	/usr/share/man/man1/vmprof.1.gz /usr/share/man/man1/vmprof-monitor.1.gz \
-	/usr/share/man/man1/vmprof-work.1.gz /usr/share/man/man1/vmprof-lab.1.gz
+	/usr/share/man/man1/vmprof-work.1.gz /usr/share/man/man1/vmprof-lab.1.gz \
+	"${labfiles[@]}"
 
 # lintian: no errors; warnings and the rest are shown.
 changes=$(find "$deb_dir" -maxdepth 1 -name 'vmprof_*.changes' | head -n 1)
@@ -527,10 +533,11 @@ rpm_has() { # rpm_has PACKAGE PATH...
 	return $st
 }
 libdir=$(rpm --eval '%{_libdir}')
-check "rpm vmprof: the four tools and their man pages" \
+check "rpm vmprof: the four tools, their man pages and vmprof-lab's parts" \
 	rpm_has vmprof /usr/bin/vmprof /usr/bin/vmprof-monitor /usr/bin/vmprof-work \
 	/usr/bin/vmprof-lab /usr/share/man/man1/vmprof.1 /usr/share/man/man1/vmprof-lab.1 \
-	/usr/share/man/man1/vmprof-monitor.1 /usr/share/man/man1/vmprof-work.1
+	/usr/share/man/man1/vmprof-monitor.1 /usr/share/man/man1/vmprof-work.1 \
+	"${labfiles[@]}"
 check "rpm vmprof-libs: libvmprof.so.0" rpm_has vmprof-libs "$libdir/libvmprof.so.0"
 check "rpm vmprof-devel: headers, .so link, libvmprof.pc, libvmprof.3" \
 	rpm_has vmprof-devel /usr/include/vmprof.h /usr/include/vmprof_abi.h \
