@@ -74,7 +74,7 @@ elif ((${#kernels[@]} == 0)); then
 		rel=${d#/lib/modules/}
 		rel=${rel%/build}
 		[[ -f $d/Makefile && -f /boot/vmlinuz-$rel ]] && kernels+=("$rel")
-	done < <(ls -d /lib/modules/*/build 2>/dev/null | sort -V)
+	done < <(printf '%s\n' /lib/modules/*/build | sort -V)
 fi
 if ((${#kernels[@]} == 0)); then
 	echo "check-kernels.sh: no kernel with headers and an image installed" \

@@ -40,6 +40,7 @@ done_testing() { echo "1..$tap_n"; }
 
 STATUS=/proc/vmprof/status
 STATS=/proc/vmprof/stats
+# shellcheck disable=SC2034 # (for the scripts that source this file)
 PARAMS=/sys/module/vmprof/parameters
 
 # stat_value KEY: one figure from /proc/vmprof/stats
@@ -150,6 +151,7 @@ bg_pids=()
 spawn_sleeper() {
 	sleep 600 &
 	bg_pids+=("$!")
+	# shellcheck disable=SC2034 # (for the caller)
 	sleeper=$!
 }
 cleanup_bg() {

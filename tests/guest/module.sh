@@ -4,6 +4,7 @@
 # Usage: module.sh VMPROF_T VMPROF_KO
 set -u
 T=$1
+# shellcheck disable=SC2034 # (lib.sh's reload_module uses it)
 VMPROF_KO=$2
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"

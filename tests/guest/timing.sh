@@ -3,8 +3,7 @@
 # loaded: the mean period and the CPU time of a busy loop.
 # Usage: timing.sh VMPROF_T VMPROF_KO
 set -u
-T=$1
-VMPROF_KO=$2
+T=$1 # $2, the module, is loaded already
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 kernel_debug_state
