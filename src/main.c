@@ -21,12 +21,20 @@
 
 struct vmprof vmprof = {
 	.lock = __MUTEX_INITIALIZER(vmprof.lock),
+	.ring_lock = __SPIN_LOCK_UNLOCKED(vmprof.ring_lock),
 	.procs = LIST_HEAD_INIT(vmprof.procs),
+	.pending = LIST_HEAD_INIT(vmprof.pending),
 };
 
+/* Bounds of buffer_pages and max_pids. */
+#define VMPROF_MIN_PAGES	128U
+#define VMPROF_MAX_PAGES	65536U
+#define VMPROF_MAX_PIDS		(VMPROF_MAX_PAGES * (PAGE_SIZE / \
+				 sizeof(struct vmprof_record)) / 2)
+
 static unsigned int period_ms = 50;
-static unsigned int buffer_pages = 128;
-static unsigned int max_pids = 1024;
+static unsigned int buffer_pages;
+static unsigned int max_pids = 16384;
 
 static int period_ms_set(const char *val, const struct kernel_param *kp)
 {
@@ -49,12 +57,35 @@ static const struct kernel_param_ops period_ms_ops = {
 module_param_cb(period_ms, &period_ms_ops, &period_ms, 0644);
 MODULE_PARM_DESC(period_ms,
 		 "Sampling period in ms, 10..60000 (default 50); may change at run time, takes effect from the next tick");
+/*
+ * max_pids may change at run time, but never beyond what the ring holds
+ * two ticks of: a reader polling every tick then loses nothing.
+ */
+static int max_pids_set(const char *val, const struct kernel_param *kp)
+{
+	u64 capacity = READ_ONCE(vmprof.capacity);
+	unsigned int v;
+	int err = kstrtouint(val, 0, &v);
+
+	if (err)
+		return err;
+	if (v < 1 || v > VMPROF_MAX_PIDS || (capacity && v > capacity / 2))
+		return -ERANGE;
+	WRITE_ONCE(max_pids, v);
+	return 0;
+}
+
+static const struct kernel_param_ops max_pids_ops = {
+	.set = max_pids_set,
+	.get = param_get_uint,
+};
+
 module_param(buffer_pages, uint, 0444);
 MODULE_PARM_DESC(buffer_pages,
-		 "Pages of record space in the ring, 1..65536 (default 128 = 512 KiB = 8192 records)");
-module_param(max_pids, uint, 0644);
+		 "Pages of record space in the ring, 1..65536 (default 0: two ticks of max_pids processes, at least 128 pages)");
+module_param_cb(max_pids, &max_pids_ops, &max_pids, 0644);
 MODULE_PARM_DESC(max_pids,
-		 "Most processes registered at once (default 1024); R fails with ENOSPC beyond");
+		 "Most processes registered at once (default 16384); R fails with ENOSPC beyond; at run time at most half the ring's records");
 
 unsigned int vmprof_period_ms(void)
 {
@@ -76,15 +107,25 @@ static int __init vmprof_init(void)
 		       VMPROF_PERIOD_MIN_MS, VMPROF_PERIOD_MAX_MS);
 		return -EINVAL;
 	}
-	if (buffer_pages < 1 || buffer_pages > 65536) {
-		pr_err("buffer_pages must be 1..65536\n");
+	if (buffer_pages > VMPROF_MAX_PAGES) {
+		pr_err("buffer_pages must be 1..%u, or 0 for its default\n",
+		       VMPROF_MAX_PAGES);
 		return -EINVAL;
 	}
+	if (!buffer_pages)
+		buffer_pages = max(VMPROF_MIN_PAGES,
+				   (unsigned int)DIV_ROUND_UP((size_t)max_pids * 2 *
+				   sizeof(struct vmprof_record), PAGE_SIZE));
 
 	INIT_DELAYED_WORK(&vp->work, vmprof_tick);
 	err = vmprof_ring_init(vp, buffer_pages);
 	if (err)
 		return err;
+	if (max_pids > vp->capacity / 2) {
+		max_pids = vp->capacity / 2;
+		pr_notice("max_pids lowered to %u: a ring of %llu records holds two ticks of that many\n",
+			  max_pids, vp->capacity);
+	}
 	err = vmprof_proc_init(vp);
 	if (err)
 		goto err_free_ring;
@@ -97,8 +138,8 @@ static int __init vmprof_init(void)
 	if (err)
 		goto err_remove_proc;
 
-	pr_info("loaded, period %u ms, ring of %llu records\n",
-		period_ms, vp->capacity);
+	pr_info("loaded, period %u ms, ring of %llu records, max_pids %u\n",
+		period_ms, vp->capacity, max_pids);
 	return 0;
 
 err_remove_proc:

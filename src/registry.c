@@ -8,6 +8,7 @@
 #include <linux/cred.h>
 #include <linux/kernel.h>
 #include <linux/pid.h>
+#include <linux/rculist.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
@@ -77,14 +78,40 @@ static struct pid *vmprof_find_group(pid_t nr, bool live,
 	return tgid;
 }
 
+/*
+ * The entry of @pid, ignoring one whose last record is written (exited,
+ * and not yet taken off by the end of the tick that saw it exit).
+ */
 static struct vmprof_proc *vmprof_lookup(struct vmprof *vp, struct pid *pid)
 {
 	struct vmprof_proc *p;
 
+	lockdep_assert_held(&vp->lock);
 	list_for_each_entry(p, &vp->procs, node)
-		if (p->pid == pid)
+		if (p->pid == pid && !READ_ONCE(p->gone))
 			return p;
 	return NULL;
+}
+
+static void vmprof_proc_free_rcu(struct rcu_head *head)
+{
+	struct vmprof_proc *p = container_of(head, struct vmprof_proc, rcu);
+
+	put_pid(p->pid);
+	kfree(p);
+}
+
+/*
+ * Take @p off the list; it is freed once no walk of the sampler can still
+ * see it.  The one way a process leaves: U, and the end of the tick that
+ * found it exited.
+ */
+static void vmprof_proc_del(struct vmprof *vp, struct vmprof_proc *p)
+{
+	lockdep_assert_held(&vp->lock);
+	list_del_rcu(&p->node);
+	WRITE_ONCE(vp->nr_procs, vp->nr_procs - 1);
+	call_rcu(&p->rcu, vmprof_proc_free_rcu);
 }
 
 /**
@@ -116,6 +143,7 @@ int vmprof_register(struct vmprof *vp, struct file *file, pid_t nr)
 		goto err_put;
 	p->pid = pid;
 	p->nr = pid_vnr(pid);
+	INIT_LIST_HEAD(&p->pending);
 
 	mutex_lock(&vp->lock);
 	err = -EEXIST;
@@ -124,11 +152,16 @@ int vmprof_register(struct vmprof *vp, struct file *file, pid_t nr)
 	err = -ENOSPC;
 	if (vp->nr_procs >= vmprof_max_pids())
 		goto err_unlock;
-	/* The baseline: the first record covers only what follows "R". */
+	/*
+	 * The baseline: the first record covers only what follows "R".  The
+	 * sampler sees none of it before list_add_tail_rcu() publishes it.
+	 */
 	p->last_ns = ktime_get_ns();
+	rcu_read_lock();
 	vmprof_read_counters(task, &p->last);
-	list_add_tail(&p->node, &vp->procs);
-	vp->nr_procs++;
+	rcu_read_unlock();
+	list_add_tail_rcu(&p->node, &vp->procs);
+	WRITE_ONCE(vp->nr_procs, vp->nr_procs + 1);
 	WRITE_ONCE(vp->hdr->nr_pids, vp->nr_procs);
 	vmprof_start_locked(vp);
 	mutex_unlock(&vp->lock);
@@ -173,8 +206,9 @@ int vmprof_unregister(struct vmprof *vp, struct file *file, pid_t nr)
 	p = vmprof_lookup(vp, pid);
 	if (p) {
 		/* Keep what it did since the last tick. */
-		vmprof_sample_final(vp, p, VMPROF_REC_UNREGISTERED);
-		vmprof_proc_remove(vp, p);
+		err = vmprof_sample_last(vp, p, VMPROF_REC_UNREGISTERED);
+		vmprof_proc_del(vp, p);
+		WRITE_ONCE(vp->hdr->nr_pids, vp->nr_procs);
 	} else {
 		err = -ENOENT;
 	}
@@ -186,27 +220,27 @@ out:
 }
 
 /**
- * vmprof_proc_remove() - take a process off the list and free it
- * @vp: the instance
- * @p:	the process, whose last record (if any) is already written
- *
- * The one way a process leaves: the sampler when it is gone, U, and the
- * module's exit.  Caller holds @vp->lock.
+ * vmprof_remove_gone() - take off the list the processes a tick found exited
+ * @vp: the instance, with @vp->lock held
  */
-void vmprof_proc_remove(struct vmprof *vp, struct vmprof_proc *p)
+void vmprof_remove_gone(struct vmprof *vp)
 {
+	struct vmprof_proc *p, *tmp;
+
 	lockdep_assert_held(&vp->lock);
-	list_del(&p->node);
-	vp->nr_procs--;
-	put_pid(p->pid);
-	kfree(p);
+	list_for_each_entry_safe(p, tmp, &vp->procs, node)
+		if (READ_ONCE(p->gone))
+			vmprof_proc_del(vp, p);
+	WRITE_ONCE(vp->hdr->nr_pids, vp->nr_procs);
 }
 
 /**
  * vmprof_free_procs() - forget every process, once sampling has stopped
  * @vp: the instance
  *
- * Takes @vp->lock: the work that also takes it is cancelled by then.
+ * Takes @vp->lock: the work that also takes it is cancelled by then.  Waits
+ * for the frees it queues (and those of earlier removals) to finish, so
+ * that none runs after the module is gone.
  */
 void vmprof_free_procs(struct vmprof *vp)
 {
@@ -214,7 +248,8 @@ void vmprof_free_procs(struct vmprof *vp)
 
 	mutex_lock(&vp->lock);
 	list_for_each_entry_safe(p, tmp, &vp->procs, node)
-		vmprof_proc_remove(vp, p);
+		vmprof_proc_del(vp, p);
 	vp->running = false;
 	mutex_unlock(&vp->lock);
+	rcu_barrier();
 }

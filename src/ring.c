@@ -3,7 +3,7 @@
  * The sample ring and /dev/vmprof.
  *
  * The ring is one vmalloc_user() area: a header page, then the record slots.
- * The sampler is the only producer and always runs under vmprof.lock; user
+ * The sampler is the only producer and always runs under vmprof.ring_lock; user
  * space maps the area read-only and follows the protocol documented in
  * vmprof_abi.h.  Nothing user space can do reaches the producer.
  */
@@ -40,6 +40,7 @@ int vmprof_ring_init(struct vmprof *vp, unsigned int pages)
 	vp->recs = (void *)hdr + VMPROF_HEADER_SIZE;
 	vp->capacity = (u64)pages * PAGE_SIZE / sizeof(struct vmprof_record);
 	vp->head = 0;
+	vp->slot = 0;
 	init_waitqueue_head(&vp->wq);
 
 	hdr->magic = VMPROF_MAGIC;
@@ -59,44 +60,52 @@ void vmprof_ring_free(struct vmprof *vp)
 }
 
 /**
- * vmprof_ring_write() - append one record, overwriting the oldest if full
- * @vp:	 the instance, with vp->lock held
- * @rec: the record; its seq field is ignored
+ * vmprof_ring_begin() - claim the next slot, overwriting the oldest if full
+ * @vp: the instance, with vp->ring_lock held
+ *
+ * The slot is marked busy; the caller fills in every field but seq, in
+ * place, then calls vmprof_ring_commit().
+ *
+ * Return: the slot.
+ */
+struct vmprof_record *vmprof_ring_begin(struct vmprof *vp)
+{
+	struct vmprof_record *slot = &vp->recs[vp->slot];
+
+	lockdep_assert_held(&vp->ring_lock);
+	WRITE_ONCE(slot->seq, VMPROF_SEQ_BUSY);
+	smp_wmb();		/* mark busy before touching the payload */
+	return slot;
+}
+
+/**
+ * vmprof_ring_commit() - finish the slot vmprof_ring_begin() returned
+ * @vp:	  the instance, with vp->ring_lock held
+ * @slot: the slot, filled in
  *
  * Readers see the record once vmprof_ring_publish() publishes the new
  * head, with the rest of its batch: a reader never sees part of a tick.
  */
-void vmprof_ring_write(struct vmprof *vp, const struct vmprof_record *rec)
+void vmprof_ring_commit(struct vmprof *vp, struct vmprof_record *slot)
 {
-	u64 n = vp->head;
-	struct vmprof_record *slot = &vp->recs[n % vp->capacity];
-
-	lockdep_assert_held(&vp->lock);
-
-	WRITE_ONCE(slot->seq, VMPROF_SEQ_BUSY);
-	smp_wmb();		/* mark busy before touching the payload */
-	slot->time_ns = rec->time_ns;
-	slot->interval_ns = rec->interval_ns;
-	slot->cpu_ns = rec->cpu_ns;
-	slot->min_flt = rec->min_flt;
-	slot->maj_flt = rec->maj_flt;
-	slot->rss_kb = rec->rss_kb;
-	slot->pid = rec->pid;
-	slot->flags = rec->flags;
+	lockdep_assert_held(&vp->ring_lock);
 	smp_wmb();		/* payload before its sequence number */
-	WRITE_ONCE(slot->seq, n);
-	vp->head = n + 1;
+	WRITE_ONCE(slot->seq, vp->head);
+	vp->head++;
+	/* head % capacity, kept without a division per record */
+	if (++vp->slot == vp->capacity)
+		vp->slot = 0;
 	vp->stats.records++;
 }
 
 /**
  * vmprof_ring_publish() - publish the records written, update the header
  * and wake poll() waiters
- * @vp: the instance, with vp->lock held
+ * @vp: the instance, with vp->ring_lock held
  */
 void vmprof_ring_publish(struct vmprof *vp)
 {
-	lockdep_assert_held(&vp->lock);
+	lockdep_assert_held(&vp->ring_lock);
 
 	/* Pairs with the readers' acquire load of head (vmprof_abi.h). */
 	smp_store_release(&vp->hdr->head, vp->head);

@@ -18,8 +18,10 @@
 #include <linux/jiffies.h>
 #include <linux/mm.h>
 #include <linux/pid.h>
+#include <linux/rculist.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
+#include <linux/sched/clock.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
@@ -31,9 +33,10 @@
 
 /**
  * vmprof_read_counters() - read a whole process's cumulative counters
- * @task: any thread of the process, referenced by the caller
+ * @task: any thread of the process, found under rcu_read_lock()
  * @c:	  where to store them
  *
+ * The caller holds rcu_read_lock(), which keeps the thread list walkable.
  * Consistent against concurrent thread exit thanks to signal->stats_lock,
  * which __exit_signal() holds while it moves a dying thread's counts into
  * the signal struct.
@@ -44,7 +47,7 @@ void vmprof_read_counters(struct task_struct *task, struct vmprof_counters *c)
 	struct task_struct *t;
 	unsigned int seq;
 
-	rcu_read_lock();
+	RCU_LOCKDEP_WARN(!rcu_read_lock_held(), "vmprof: no rcu_read_lock()");
 	do {
 		/* Exits are rare next to ticks: plain lockless retries. */
 		seq = read_seqbegin(&sig->stats_lock);
@@ -57,20 +60,26 @@ void vmprof_read_counters(struct task_struct *task, struct vmprof_counters *c)
 			c->maj_flt += READ_ONCE(t->maj_flt);
 		}
 	} while (read_seqretry(&sig->stats_lock, seq));
-	rcu_read_unlock();
 }
 
+/*
+ * Resident set size of @task's mm, without taking a reference on the mm:
+ * task_lock() keeps task->mm from being dropped (exit_mm() and exec clear
+ * or switch it under that lock before they put the old mm), which is what
+ * get_task_mm() relies on too, minus its mmget()/mmput() pair.
+ */
 static u64 vmprof_rss_kb(struct task_struct *task)
 {
-	struct mm_struct *mm = get_task_mm(task);
-	unsigned long pages;
+	unsigned long pages = 0;
+	struct mm_struct *mm;
 
-	if (!mm)
-		return 0;
-	pages = get_mm_counter(mm, MM_FILEPAGES) +
-		get_mm_counter(mm, MM_ANONPAGES) +
-		get_mm_counter(mm, MM_SHMEMPAGES);
-	mmput(mm);
+	task_lock(task);
+	mm = task->mm;
+	if (mm && !(task->flags & PF_KTHREAD))
+		pages = get_mm_counter(mm, MM_FILEPAGES) +
+			get_mm_counter(mm, MM_ANONPAGES) +
+			get_mm_counter(mm, MM_SHMEMPAGES);
+	task_unlock(task);
 	return (u64)pages << (PAGE_SHIFT - 10);
 }
 
@@ -80,46 +89,38 @@ static u64 vmprof_delta(u64 now, u64 then)
 }
 
 /*
- * Append one record for @p covering [p->last_ns, now_ns] and advance its
- * baseline.  A NULL @c means the counters could not be read.
- */
-static void vmprof_emit(struct vmprof *vp, struct vmprof_proc *p, u64 now_ns,
-			const struct vmprof_counters *c, u64 rss_kb, u32 flags)
-{
-	struct vmprof_record rec = {
-		.time_ns = now_ns,
-		.interval_ns = vmprof_delta(now_ns, p->last_ns),
-		.rss_kb = rss_kb,
-		.pid = p->nr,
-		.flags = flags,
-	};
-
-	if (c) {
-		rec.cpu_ns = vmprof_delta(c->cpu_ns, p->last.cpu_ns);
-		rec.min_flt = vmprof_delta(c->min_flt, p->last.min_flt);
-		rec.maj_flt = vmprof_delta(c->maj_flt, p->last.maj_flt);
-		p->last = *c;
-	}
-	p->last_ns = now_ns;
-	vmprof_ring_write(vp, &rec);
-}
-
-/*
- * Sample one process at @now_ns.  Return true if it has exited, in which
- * case the record just written carries VMPROF_REC_EXITED and the caller
- * drops the process.
+ * Sample @p at @now_ns: write one record covering [p->last_ns, now_ns] into
+ * the ring's next slot and advance the baseline.  Return true if the
+ * process has exited: the record carries VMPROF_REC_EXITED and is its last.
+ *
+ * Called under rcu_read_lock() and vp->ring_lock.  No reference is taken:
+ * the task found through the pid is valid until rcu_read_unlock() (tasks
+ * and their signal structs are freed a grace period after release), its
+ * counters are read locklessly under signal->stats_lock's sequence count,
+ * and only the RSS needs task_lock().
  */
 static bool vmprof_sample(struct vmprof *vp, struct vmprof_proc *p, u64 now_ns,
 			  u32 flags)
 {
-	struct task_struct *task = get_pid_task(p->pid, PIDTYPE_TGID);
+	struct task_struct *task = pid_task(p->pid, PIDTYPE_TGID);
+	struct vmprof_record *rec;
 	struct vmprof_counters c;
-	u64 rss_kb;
+
+	lockdep_assert_held(&vp->ring_lock);
+	rec = vmprof_ring_begin(vp);
+	rec->time_ns = now_ns;
+	rec->interval_ns = vmprof_delta(now_ns, p->last_ns);
+	rec->pid = p->nr;
+	p->last_ns = now_ns;
 
 	if (!task) {
 		/* Exited and reaped between two ticks: the tail is gone. */
-		vmprof_emit(vp, p, now_ns, NULL, 0,
-			    flags | VMPROF_REC_EXITED | VMPROF_REC_REAPED);
+		rec->cpu_ns = 0;
+		rec->min_flt = 0;
+		rec->maj_flt = 0;
+		rec->rss_kb = 0;
+		rec->flags = flags | VMPROF_REC_EXITED | VMPROF_REC_REAPED;
+		vmprof_ring_commit(vp, rec);
 		return true;
 	}
 
@@ -135,35 +136,64 @@ static bool vmprof_sample(struct vmprof *vp, struct vmprof_proc *p, u64 now_ns,
 		flags |= VMPROF_REC_EXITED;
 
 	vmprof_read_counters(task, &c);
-	rss_kb = vmprof_rss_kb(task);
-	put_task_struct(task);
-
-	vmprof_emit(vp, p, now_ns, &c, rss_kb, flags);
+	rec->cpu_ns = vmprof_delta(c.cpu_ns, p->last.cpu_ns);
+	rec->min_flt = vmprof_delta(c.min_flt, p->last.min_flt);
+	rec->maj_flt = vmprof_delta(c.maj_flt, p->last.maj_flt);
+	rec->rss_kb = vmprof_rss_kb(task);
+	rec->flags = flags;
+	p->last = c;
+	vmprof_ring_commit(vp, rec);
 	return flags & VMPROF_REC_EXITED;
 }
 
 /**
- * vmprof_sample_final() - write the last record of a process leaving the list
+ * vmprof_sample_last() - write the last record of a process "U" removes
  * @vp:	   the instance, with vp->lock held
  * @p:	   the process, still on the list
- * @flags: why it leaves
+ * @flags: VMPROF_REC_UNREGISTERED
+ *
+ * Between ticks the record is written and published now.  While a tick
+ * walks the list, it is left to that tick, which writes it (sampled then)
+ * after its own records: the caller does not wait for the walk, and a
+ * reader still never sees part of a tick.
+ *
+ * Return: 0, or -ENOENT if a tick has just found the process exited and
+ * written its last record.
  */
-void vmprof_sample_final(struct vmprof *vp, struct vmprof_proc *p, u32 flags)
+int vmprof_sample_last(struct vmprof *vp, struct vmprof_proc *p, u32 flags)
 {
-	vmprof_sample(vp, p, ktime_get_ns(), flags);
-	vmprof_ring_publish(vp);
+	int err = 0;
+
+	lockdep_assert_held(&vp->lock);
+	spin_lock(&vp->ring_lock);
+	if (p->gone) {
+		err = -ENOENT;
+	} else if (vp->walking) {
+		list_add_tail(&p->pending, &vp->pending);
+	} else {
+		rcu_read_lock();
+		vmprof_sample(vp, p, ktime_get_ns(), flags);
+		rcu_read_unlock();
+		vmprof_ring_publish(vp);
+	}
+	WRITE_ONCE(p->gone, true);
+	spin_unlock(&vp->ring_lock);
+	return err;
 }
 
 static void vmprof_schedule_locked(struct vmprof *vp, u64 now_ns)
 {
 	u64 period_ns = (u64)vmprof_period_ms() * NSEC_PER_MSEC;
 
+	lockdep_assert_held(&vp->lock);
 	vp->next_tick_ns += period_ns;
 	if (vp->next_tick_ns <= now_ns) {
 		/* We ran late by a period or more: skip, never burst. */
 		u64 behind = now_ns - vp->next_tick_ns;
 
+		spin_lock(&vp->ring_lock);
 		vp->stats.overruns += div64_u64(behind, period_ns) + 1;
+		spin_unlock(&vp->ring_lock);
 		vp->next_tick_ns += (div64_u64(behind, period_ns) + 1) *
 				    period_ns;
 	}
@@ -192,33 +222,79 @@ void vmprof_start_locked(struct vmprof *vp)
 	vmprof_schedule_locked(vp, vp->next_tick_ns);
 }
 
+/*
+ * Sample every process on the list.  Returns whether any has exited.
+ *
+ * Called under rcu_read_lock() and vp->ring_lock, which it releases for a
+ * moment every VMPROF_BATCH processes, when a waiting "U" gets it.  The
+ * registry's lock is not held: "R" and "U" never wait for the walk.
+ */
+static bool vmprof_walk(struct vmprof *vp, u64 now_ns)
+{
+	struct vmprof_proc *p, *tmp;
+	unsigned int n = 0;
+	bool exited = false;
+
+	lockdep_assert_held(&vp->ring_lock);
+	vp->walking = true;
+	list_for_each_entry_rcu(p, &vp->procs, node) {
+		/* Gone, or registered after this tick's time: next tick. */
+		if (p->gone || p->last_ns > now_ns)
+			continue;
+		if (vmprof_sample(vp, p, now_ns, 0)) {
+			WRITE_ONCE(p->gone, true);
+			exited = true;
+		}
+		if (++n % VMPROF_BATCH == 0) {
+			spin_unlock(&vp->ring_lock);
+			spin_lock(&vp->ring_lock);
+		}
+	}
+	/* The last records of the processes "U" removed meanwhile. */
+	list_for_each_entry_safe(p, tmp, &vp->pending, pending) {
+		list_del_init(&p->pending);
+		vmprof_sample(vp, p, ktime_get_ns(), VMPROF_REC_UNREGISTERED);
+		vp->stats.last_deferred++;
+	}
+	vp->walking = false;
+	vp->stats.samples += n;
+	return exited;
+}
+
 /**
  * vmprof_tick() - the sampling work: sample every registered process
  * @work: vmprof.work
+ *
+ * The cost figures are measured with local_clock() (the scheduler's clock,
+ * a TSC read), not ktime_get_ns(): in a VM whose clocksource is emulated
+ * (HPET or the ACPI PM timer under TCG) each ktime_get_ns() costs
+ * microseconds, and the tick needs only one, for the records' timestamp.
  */
 void vmprof_tick(struct work_struct *work)
 {
 	struct vmprof *vp = container_of(to_delayed_work(work), struct vmprof,
 					 work);
-	struct vmprof_proc *p, *tmp;
-	u64 start, cost;
+	u64 now_ns, t0, cost;
+	bool exited;
 
-	mutex_lock(&vp->lock);
-	start = ktime_get_ns();
-	list_for_each_entry_safe(p, tmp, &vp->procs, node) {
-		vp->stats.samples++;
-		if (vmprof_sample(vp, p, start, 0))
-			vmprof_proc_remove(vp, p);
-	}
+	rcu_read_lock();
+	spin_lock(&vp->ring_lock);
+	t0 = local_clock();
+	now_ns = ktime_get_ns();
+	exited = vmprof_walk(vp, now_ns);
 	vp->stats.ticks++;
-
-	cost = ktime_get_ns() - start;
+	vmprof_ring_publish(vp);
+	cost = local_clock() - t0;
 	vp->stats.cost_last_ns = cost;
 	vp->stats.cost_total_ns += cost;
 	if (cost > vp->stats.cost_max_ns)
 		vp->stats.cost_max_ns = cost;
+	spin_unlock(&vp->ring_lock);
+	rcu_read_unlock();
 
-	vmprof_ring_publish(vp);
+	mutex_lock(&vp->lock);
+	if (exited)
+		vmprof_remove_gone(vp);
 	if (vp->nr_procs)
 		vmprof_schedule_locked(vp, ktime_get_ns());
 	else

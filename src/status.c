@@ -90,7 +90,8 @@ static int vmprof_status_show(struct seq_file *m, void *v)
 
 	mutex_lock(&vp->lock);
 	list_for_each_entry(p, &vp->procs, node)
-		seq_printf(m, "%u\n", p->nr);
+		if (!READ_ONCE(p->gone))
+			seq_printf(m, "%u\n", p->nr);
 	mutex_unlock(&vp->lock);
 	return 0;
 }
@@ -115,11 +116,11 @@ static int vmprof_stats_show(struct seq_file *m, void *v)
 	unsigned int nr;
 	u64 head;
 
-	mutex_lock(&vp->lock);
+	spin_lock(&vp->ring_lock);
 	s = vp->stats;
-	nr = vp->nr_procs;
 	head = vp->hdr->head;
-	mutex_unlock(&vp->lock);
+	spin_unlock(&vp->ring_lock);
+	nr = READ_ONCE(vp->nr_procs);
 
 	seq_printf(m, "ticks %llu\n", s.ticks);
 	seq_printf(m, "records %llu\n", s.records);
@@ -135,6 +136,7 @@ static int vmprof_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "cost_total_ns %llu\n", s.cost_total_ns);
 	seq_printf(m, "cost_per_sample_ns %llu\n",
 		   s.samples ? div64_u64(s.cost_total_ns, s.samples) : 0);
+	seq_printf(m, "last_deferred %llu\n", s.last_deferred);
 	return 0;
 }
 

@@ -8,6 +8,8 @@
 #include <linux/list.h>
 #include <linux/miscdevice.h>
 #include <linux/mutex.h>
+#include <linux/rcupdate.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
@@ -21,6 +23,9 @@ struct proc_dir_entry;
 /* Bounds of the period_ms parameter. */
 #define VMPROF_PERIOD_MIN_MS	10U
 #define VMPROF_PERIOD_MAX_MS	60000U
+
+/* Processes the sampler samples between two releases of vmprof.ring_lock. */
+#define VMPROF_BATCH		64
 
 /**
  * struct vmprof_counters - cumulative counters of one whole process
@@ -36,16 +41,28 @@ struct vmprof_counters {
 
 /**
  * struct vmprof_proc - one registered process
- * @node:    entry in vmprof.procs
+ * @node:    entry in vmprof.procs (RCU list: added and removed under
+ *	     vmprof.lock, walked by the sampler under rcu_read_lock())
+ * @pending: entry in vmprof.pending while its last record waits for the
+ *	     end of the running tick (under vmprof.ring_lock)
+ * @rcu:     frees it (and puts @pid) a grace period after its removal
  * @pid:     reference to the thread group's struct pid
  * @nr:      pid number in the registrant's pid namespace, put in records
+ * @gone:    its last record is written or due; the sampler skips it and
+ *	     lookups ignore it (set under vmprof.ring_lock)
  * @last_ns: time of the previous sample (or of the registration)
  * @last:    counters at that time; records carry the differences
+ *
+ * @last_ns, @last and @gone belong to vmprof.ring_lock once the process
+ * is on the list.
  */
 struct vmprof_proc {
 	struct list_head node;
+	struct list_head pending;
+	struct rcu_head rcu;
 	struct pid *pid;
 	u32 nr;
+	bool gone;
 	u64 last_ns;
 	struct vmprof_counters last;
 };
@@ -59,6 +76,7 @@ struct vmprof_proc {
  * @cost_max_ns: longest tick
  * @cost_total_ns: sum over all ticks
  * @samples:	 process samples taken by ticks (for the per-process cost)
+ * @last_deferred: last records of "U" that a running tick wrote for it
  */
 struct vmprof_stats {
 	u64 ticks;
@@ -68,24 +86,35 @@ struct vmprof_stats {
 	u64 cost_max_ns;
 	u64 cost_total_ns;
 	u64 samples;
+	u64 last_deferred;
 };
 
 /**
  * struct vmprof - the module's single instance
- * @lock:	 serialises everything below but @wq and the read-only ring
- *		 geometry: the process list, the ring producer, the schedule
- *		 and the statistics.  Taken by the sampling work, so it must
- *		 never be held while cancelling or flushing that work.
- * @procs:	 registered processes (struct vmprof_proc)
- * @nr_procs:	 length of @procs
+ * @lock:	 the registry: changes to @procs, @nr_procs, and the schedule
+ *		 (@running, @next_tick_ns).  Held briefly: the sampler walks
+ *		 @procs without it (RCU) and takes it only at the end of a
+ *		 tick, so a status write never waits for a tick to finish.
+ *		 Never held while cancelling or flushing the work.
+ * @ring_lock:	 the producer: the ring (@head, publishing), the sampling
+ *		 state of each process, @walking, @pending and @stats.  The
+ *		 sampler drops it every VMPROF_BATCH processes, so "U" waits
+ *		 one batch at most.  Nests inside @lock, never the reverse.
+ * @procs:	 registered processes (struct vmprof_proc), an RCU list
+ * @nr_procs:	 length of @procs (exited ones count until the end of the
+ *		 tick that found them)
  * @running:	 the sampling work is scheduled or running
  * @next_tick_ns: absolute CLOCK_MONOTONIC deadline of the next tick
  * @work:	 the sampling work
+ * @walking:	 a tick is walking @procs: a last record is due at its end
+ * @pending:	 processes "U" removed during the walk, whose last records
+ *		 the tick writes with its own
  * @hdr:	 start of the vmalloc_user() ring: header page, then records
  * @recs:	 first record slot
  * @capacity:	 number of record slots
  * @head:	 records written; readers see @hdr->head, which
  *		 vmprof_ring_publish() sets to it after each batch
+ * @slot:	 @head % @capacity, the slot of the next record
  * @ring_size:	 bytes of the whole mapping
  * @generation:	 bumped after each batch of records, for poll()
  * @wq:		 poll() waiters, woken after each tick
@@ -95,16 +124,20 @@ struct vmprof_stats {
  */
 struct vmprof {
 	struct mutex lock;	/* see above */
+	spinlock_t ring_lock;	/* see above */
 	struct list_head procs;
 	unsigned int nr_procs;
 	bool running;
 	u64 next_tick_ns;
 	struct delayed_work work;
+	bool walking;
+	struct list_head pending;
 
 	struct vmprof_ring_header *hdr;
 	struct vmprof_record *recs;
 	u64 capacity;
 	u64 head;
+	u64 slot;
 	size_t ring_size;
 	unsigned long generation;
 	wait_queue_head_t wq;
@@ -123,20 +156,21 @@ unsigned int vmprof_max_pids(void);
 /* ring.c */
 int vmprof_ring_init(struct vmprof *vp, unsigned int pages);
 void vmprof_ring_free(struct vmprof *vp);
-void vmprof_ring_write(struct vmprof *vp, const struct vmprof_record *rec);
+struct vmprof_record *vmprof_ring_begin(struct vmprof *vp);
+void vmprof_ring_commit(struct vmprof *vp, struct vmprof_record *slot);
 void vmprof_ring_publish(struct vmprof *vp);
 extern const struct file_operations vmprof_dev_fops;
 
 /* sampler.c */
 void vmprof_read_counters(struct task_struct *task, struct vmprof_counters *c);
-void vmprof_sample_final(struct vmprof *vp, struct vmprof_proc *p, u32 flags);
+int vmprof_sample_last(struct vmprof *vp, struct vmprof_proc *p, u32 flags);
 void vmprof_tick(struct work_struct *work);
 void vmprof_start_locked(struct vmprof *vp);
 
 /* registry.c */
 int vmprof_register(struct vmprof *vp, struct file *file, pid_t nr);
 int vmprof_unregister(struct vmprof *vp, struct file *file, pid_t nr);
-void vmprof_proc_remove(struct vmprof *vp, struct vmprof_proc *p);
+void vmprof_remove_gone(struct vmprof *vp);
 void vmprof_free_procs(struct vmprof *vp);
 
 /* status.c */

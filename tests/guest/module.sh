@@ -192,6 +192,54 @@ is "the ring header shows the period" \
 	"$(awk '$1 == "period" { print $2 }' "$tmp/p50")" 50
 cleanup_bg
 
+# ------------------------------------------------ U during a running tick
+# With 1,000 processes registered a tick samples in batches and lets its
+# lock go between them; a U that comes then returns at once and the tick
+# writes its last record after its own.  R and U of two more processes, as
+# fast as they go for 2 s, one writer on each CPU (the tick runs on one of
+# them and would hold off a writer on its own): every U must leave exactly
+# one last record.
+BENCH=$(dirname "$T")/vmprof-bench
+"$BENCH" park 1000 sleep > "$tmp/parked" &
+parkp=$!
+for _ in $(seq 600); do
+	[ "$(wc -l < "$tmp/parked")" -ge 1000 ] && break
+	sleep 0.1
+done
+while read -r p; do echo "R $p"; done < "$tmp/parked" > $STATUS
+is "1,000 more processes registered" "$(stat_value registered)" 1000
+# Ticks every 10 ms: a fifth of the time is spent walking the list.
+echo 10 > $PARAMS/period_ms
+d0=$(stat_value last_deferred)
+wp=() rp=() sl=()
+for cpu in 0 1; do
+	spawn_sleeper
+	sl+=("$sleeper")
+	"$T" read --pid "$sleeper" --ms 6000 > "$tmp/during.$cpu" &
+	rp+=("$!")
+done
+sleep 0.5
+for cpu in 0 1; do
+	taskset -c "$cpu" "$BENCH" wlat "${sl[$cpu]}" 2000 > "$tmp/wlat.$cpu" &
+	wp+=("$!")
+done
+wait "${wp[@]}" "${rp[@]}"
+d1=$(stat_value last_deferred)
+diag "$(cat "$tmp/wlat.0") / $(cat "$tmp/wlat.1"); last_deferred $d0 -> $d1"
+check "some U came during a tick and left its last record to it" test "$d1" -gt "$d0"
+for cpu in 0 1; do
+	writes=$(awk '{ print $2 }' "$tmp/wlat.$cpu")
+	is "writer on CPU $cpu: one last record (UNREGISTERED) per U" \
+		"$(awk '$1 == "rec" && $10 == 2' "$tmp/during.$cpu" | wc -l)" $(((writes + 1) / 2))
+	is "its reader lost nothing" "$(awk '$1 == "lost" { print $2 }' "$tmp/during.$cpu")" 0
+done
+echo 50 > $PARAMS/period_ms
+while read -r p; do echo "U $p"; done < "$tmp/parked" > $STATUS
+kill $parkp
+wait $parkp
+is "all unregistered" "$(stat_value registered)" 0
+cleanup_bg
+
 # -------------------------------------------------- ring overflow, lost
 # A ring of one page holds 64 records; 20 processes at 20 Hz write 400 a
 # second, and a reader that sleeps a second between looks loses most.

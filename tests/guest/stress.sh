@@ -49,10 +49,20 @@ kmemleak_clear
 # ---------------------------------------------------------------- chaos
 insmod "$VMPROF_KO" period_ms=10 buffer_pages=1024
 is "sampling at 10 ms" "$(cat "$PARAMS/period_ms")" 10
+# 100 sleepers registered throughout: each tick then samples more than a
+# batch (64), lets its lock go in the middle, and a "U" of the writers'
+# that comes then leaves its last record to the tick (last_deferred).
+for _ in $(seq 100); do
+	spawn_sleeper
+	"$1" write "R $sleeper" >/dev/null
+done
 t0=$SECONDS
 run_checks "$S" chaos --writers 8 --writes "${STRESS_WRITES:-10000}" \
 	--fuzz "${STRESS_FUZZ:-1000000}" --readers 3 --pool 48
 diag "chaos: $((SECONDS - t0)) s; stats: $(tr '\n' ' ' < "$STATS")"
+# (Whether one did depends on timing: module.sh asserts that path.)
+diag "U during a tick, last record left to it: $(stat_value last_deferred)"
+cleanup_bg
 
 # ------------------------------------- unload and load under the writers
 # The load at a lower priority: rmmod and insmod, run from the host's
