@@ -6,6 +6,7 @@
  */
 #include <linux/capability.h>
 #include <linux/cred.h>
+#include <linux/fs.h>
 #include <linux/kernel.h>
 #include <linux/pid.h>
 #include <linux/rculist.h>

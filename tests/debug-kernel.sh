@@ -51,7 +51,7 @@ else
 	cache=${HOME:?}/.cache/vmprof/debug-kernel
 fi
 
-source_tarball=${VMPROF_DEBUG_KERNEL_SOURCE:-$(printf '%s\n' /usr/src/linux-source-6.12*.tar.* |
+source_tarball=${VMPROF_DEBUG_KERNEL_SOURCE:-$(ls /usr/src/linux-source-6.12*.tar.* 2>/dev/null |
 	sort -V | tail -n 1)}
 [[ -n $source_tarball && -f $source_tarball ]] ||
 	die "no kernel source: apt-get install linux-source-6.12 (or sudo ./bootstrap --install-deps --kernels)"
