@@ -19,6 +19,8 @@
  *        --until-exit P stop after P's EXITED/UNREGISTERED record
  *        --count N      stop after N records
  *        --ms MS        stop after MS milliseconds
+ *        --until-file F stop once F exists, after the records published
+ *                       before it did
  *        --sleep-ms MS  sleep MS between polls (a slow reader)
  *        --from-start   begin at the oldest record still in the ring
  *   vmprof-t mmapcheck                    mmap must refuse writable maps
@@ -249,6 +251,7 @@ static int ring_open(struct ring *r)
 static int cmd_read(int argc, char **argv)
 {
 	long pid = -1, until = -1, count = -1, ms = -1, nap = 0;
+	const char *stop_file = NULL;
 	uint64_t next, head, lost = 0, torn = 0, seen = 0, deadline = 0;
 	int from_start = 0, done = 0;
 	struct ring r;
@@ -269,6 +272,8 @@ static int cmd_read(int argc, char **argv)
 			count = atol(v);
 		else if (!strcmp(a, "--ms"))
 			ms = atol(v);
+		else if (!strcmp(a, "--until-file"))
+			stop_file = v;
 		else if (!strcmp(a, "--sleep-ms"))
 			nap = atol(v);
 		else {
@@ -290,6 +295,8 @@ static int cmd_read(int argc, char **argv)
 		deadline = now_ns(CLOCK_MONOTONIC) + (uint64_t)ms * 1000000u;
 	while (!done) {
 		struct pollfd pfd = { r.fd, POLLIN, 0 };
+		/* Looked at first: what was published before it exists is read. */
+		int last = stop_file && !access(stop_file, F_OK);
 
 		head = __atomic_load_n(&r.hdr->head, __ATOMIC_ACQUIRE);
 		if (head - next > r.hdr->capacity) {
@@ -326,7 +333,7 @@ static int cmd_read(int argc, char **argv)
 			if (count >= 0 && (long)seen >= count)
 				done = 1;
 		}
-		if (deadline && now_ns(CLOCK_MONOTONIC) >= deadline)
+		if (last || (deadline && now_ns(CLOCK_MONOTONIC) >= deadline))
 			done = 1;
 		if (done)
 			break;

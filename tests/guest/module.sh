@@ -215,7 +215,8 @@ wp=() rp=() sl=()
 for cpu in 0 1; do
 	spawn_sleeper
 	sl+=("$sleeper")
-	"$T" read --pid "$sleeper" --ms 6000 > "$tmp/during.$cpu" &
+	"$T" read --pid "$sleeper" --until-file "$tmp/stop" --ms 120000 \
+		> "$tmp/during.$cpu" &
 	rp+=("$!")
 done
 sleep 0.5
@@ -223,7 +224,11 @@ for cpu in 0 1; do
 	taskset -c "$cpu" "$BENCH" wlat "${sl[$cpu]}" 2000 > "$tmp/wlat.$cpu" &
 	wp+=("$!")
 done
-wait "${wp[@]}" "${rp[@]}"
+wait "${wp[@]}"
+# Every last record is out by the end of the tick after the last U.
+sleep 0.5
+touch "$tmp/stop"
+wait "${rp[@]}"
 d1=$(stat_value last_deferred)
 diag "$(cat "$tmp/wlat.0") / $(cat "$tmp/wlat.1"); last_deferred $d0 -> $d1"
 check "some U came during a tick and left its last record to it" test "$d1" -gt "$d0"
