@@ -231,7 +231,16 @@ touch "$tmp/stop"
 wait "${rp[@]}"
 d1=$(stat_value last_deferred)
 diag "$(cat "$tmp/wlat.0") / $(cat "$tmp/wlat.1"); last_deferred $d0 -> $d1"
-check "some U came during a tick and left its last record to it" test "$d1" -gt "$d0"
+if [ -e /sys/kernel/realtime ]; then
+	# PREEMPT_RT: ring_lock is a sleeping lock there, and the sampler
+	# may take it back at a batch boundary before the waiting U runs
+	# (lock stealing), so that U waits for the rest of the walk: some
+	# runs defer U's, some none.  A known issue (README), not asserted.
+	diag "PREEMPT_RT: U's deferred to a running tick: $((d1 - d0)) (not asserted, see README)"
+else
+	check "some U came during a tick and left its last record to it" \
+		test "$d1" -gt "$d0"
+fi
 for cpu in 0 1; do
 	writes=$(awk '{ print $2 }' "$tmp/wlat.$cpu")
 	is "writer on CPU $cpu: one last record (UNREGISTERED) per U" \
