@@ -207,7 +207,7 @@ int vmprof_unregister(struct vmprof *vp, struct file *file, pid_t nr)
 	p = vmprof_lookup(vp, pid);
 	if (p) {
 		/* Keep what it did since the last tick. */
-		err = vmprof_sample_last(vp, p, VMPROF_REC_UNREGISTERED);
+		err = vmprof_sample_last(vp, p);
 		vmprof_proc_del(vp, p);
 		WRITE_ONCE(vp->hdr->nr_pids, vp->nr_procs);
 	} else {

@@ -147,10 +147,10 @@ static bool vmprof_sample(struct vmprof *vp, struct vmprof_proc *p, u64 now_ns,
 }
 
 /**
- * vmprof_sample_last() - write the last record of a process "U" removes
+ * vmprof_sample_last() - write the last record (UNREGISTERED) of a process
+ * "U" removes
  * @vp:	   the instance, with vp->lock held
  * @p:	   the process, still on the list
- * @flags: VMPROF_REC_UNREGISTERED
  *
  * Between ticks the record is written and published now.  While a tick
  * walks the list, it is left to that tick, which writes it (sampled then)
@@ -160,7 +160,7 @@ static bool vmprof_sample(struct vmprof *vp, struct vmprof_proc *p, u64 now_ns,
  * Return: 0, or -ENOENT if a tick has just found the process exited and
  * written its last record.
  */
-int vmprof_sample_last(struct vmprof *vp, struct vmprof_proc *p, u32 flags)
+int vmprof_sample_last(struct vmprof *vp, struct vmprof_proc *p)
 {
 	int err = 0;
 
@@ -172,7 +172,7 @@ int vmprof_sample_last(struct vmprof *vp, struct vmprof_proc *p, u32 flags)
 		list_add_tail(&p->pending, &vp->pending);
 	} else {
 		rcu_read_lock();
-		vmprof_sample(vp, p, ktime_get_ns(), flags);
+		vmprof_sample(vp, p, ktime_get_ns(), VMPROF_REC_UNREGISTERED);
 		rcu_read_unlock();
 		vmprof_ring_publish(vp);
 	}

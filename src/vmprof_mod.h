@@ -163,7 +163,7 @@ extern const struct file_operations vmprof_dev_fops;
 
 /* sampler.c */
 void vmprof_read_counters(struct task_struct *task, struct vmprof_counters *c);
-int vmprof_sample_last(struct vmprof *vp, struct vmprof_proc *p, u32 flags);
+int vmprof_sample_last(struct vmprof *vp, struct vmprof_proc *p);
 void vmprof_tick(struct work_struct *work);
 void vmprof_start_locked(struct vmprof *vp);
 
