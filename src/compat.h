@@ -12,6 +12,7 @@
 
 #include <linux/mm.h>
 #include <linux/sched.h>
+#include <linux/sched/mm.h>
 
 /* Missing?  Run ./kernel-probes.sh KERNEL_BUILD_DIR first (make and DKMS do). */
 #include "vmprof_config.h"
@@ -21,6 +22,17 @@
 static inline void vm_flags_clear(struct vm_area_struct *vma, vm_flags_t flags)
 {
 	vma->vm_flags &= ~flags;
+}
+#endif
+
+#ifndef HAVE_MMDROP_SCHED
+/*
+ * Before mmdrop_sched() (probes/mmdrop_sched.c) PREEMPT_RT was out of tree,
+ * and mmdrop() was what the scheduler itself called with preemption off.
+ */
+static inline void mmdrop_sched(struct mm_struct *mm)
+{
+	mmdrop(mm);
 }
 #endif
 

@@ -24,6 +24,9 @@ struct vmprof vmprof = {
 	.ring_lock = __SPIN_LOCK_UNLOCKED(vmprof.ring_lock),
 	.procs = LIST_HEAD_INIT(vmprof.procs),
 	.pending = LIST_HEAD_INIT(vmprof.pending),
+	.exited = LIST_HEAD_INIT(vmprof.exited),
+	.free_list = LLIST_HEAD_INIT(vmprof.free_list),
+	.free_work = __WORK_INITIALIZER(vmprof.free_work, vmprof_free_work),
 };
 
 /* Bounds of buffer_pages and max_pids. */

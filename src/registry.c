@@ -7,10 +7,12 @@
 #include <linux/capability.h>
 #include <linux/cred.h>
 #include <linux/fs.h>
+#include <linux/hashtable.h>
 #include <linux/kernel.h>
 #include <linux/pid.h>
 #include <linux/rculist.h>
 #include <linux/sched.h>
+#include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
@@ -88,18 +90,40 @@ static struct vmprof_proc *vmprof_lookup(struct vmprof *vp, struct pid *pid)
 	struct vmprof_proc *p;
 
 	lockdep_assert_held(&vp->lock);
-	list_for_each_entry(p, &vp->procs, node)
+	hash_for_each_possible(vp->by_pid, p, hnode, (unsigned long)pid)
 		if (p->pid == pid && !READ_ONCE(p->gone))
 			return p;
 	return NULL;
+}
+
+static void vmprof_proc_free(struct vmprof_proc *p)
+{
+	if (p->mm)
+		mmdrop(p->mm);
+	put_pid(p->pid);
+	kfree(p);
+}
+
+/**
+ * vmprof_free_work() - free the processes taken off a grace period ago
+ * @work: vmprof.free_work
+ */
+void vmprof_free_work(struct work_struct *work)
+{
+	struct vmprof *vp = container_of(work, struct vmprof, free_work);
+	struct llist_node *list = llist_del_all(&vp->free_list);
+	struct vmprof_proc *p, *tmp;
+
+	llist_for_each_entry_safe(p, tmp, list, free)
+		vmprof_proc_free(p);
 }
 
 static void vmprof_proc_free_rcu(struct rcu_head *head)
 {
 	struct vmprof_proc *p = container_of(head, struct vmprof_proc, rcu);
 
-	put_pid(p->pid);
-	kfree(p);
+	if (llist_add(&p->free, &vmprof.free_list))
+		schedule_work(&vmprof.free_work);
 }
 
 /*
@@ -111,6 +135,7 @@ static void vmprof_proc_del(struct vmprof *vp, struct vmprof_proc *p)
 {
 	lockdep_assert_held(&vp->lock);
 	list_del_rcu(&p->node);
+	hash_del(&p->hnode);
 	WRITE_ONCE(vp->nr_procs, vp->nr_procs - 1);
 	call_rcu(&p->rcu, vmprof_proc_free_rcu);
 }
@@ -144,7 +169,8 @@ int vmprof_register(struct vmprof *vp, struct file *file, pid_t nr)
 		goto err_put;
 	p->pid = pid;
 	p->nr = pid_vnr(pid);
-	INIT_LIST_HEAD(&p->pending);
+	INIT_LIST_HEAD(&p->last_node);
+	vmprof_track_mm(p, task);
 
 	mutex_lock(&vp->lock);
 	err = -EEXIST;
@@ -162,6 +188,7 @@ int vmprof_register(struct vmprof *vp, struct file *file, pid_t nr)
 	vmprof_read_counters(task, &p->last);
 	rcu_read_unlock();
 	list_add_tail_rcu(&p->node, &vp->procs);
+	hash_add(vp->by_pid, &p->hnode, (unsigned long)pid);
 	WRITE_ONCE(vp->nr_procs, vp->nr_procs + 1);
 	WRITE_ONCE(vp->hdr->nr_pids, vp->nr_procs);
 	vmprof_start_locked(vp);
@@ -171,7 +198,9 @@ int vmprof_register(struct vmprof *vp, struct file *file, pid_t nr)
 
 err_unlock:
 	mutex_unlock(&vp->lock);
-	kfree(p);
+	vmprof_proc_free(p);	/* puts the pid */
+	put_task_struct(task);
+	return err;
 err_put:
 	put_pid(pid);
 	put_task_struct(task);
@@ -227,11 +256,14 @@ out:
 void vmprof_remove_gone(struct vmprof *vp)
 {
 	struct vmprof_proc *p, *tmp;
+	LIST_HEAD(exited);
 
 	lockdep_assert_held(&vp->lock);
-	list_for_each_entry_safe(p, tmp, &vp->procs, node)
-		if (READ_ONCE(p->gone))
-			vmprof_proc_del(vp, p);
+	spin_lock(&vp->ring_lock);
+	list_splice_init(&vp->exited, &exited);
+	spin_unlock(&vp->ring_lock);
+	list_for_each_entry_safe(p, tmp, &exited, last_node)
+		vmprof_proc_del(vp, p);
 	WRITE_ONCE(vp->hdr->nr_pids, vp->nr_procs);
 }
 
@@ -240,8 +272,9 @@ void vmprof_remove_gone(struct vmprof *vp)
  * @vp: the instance
  *
  * Takes @vp->lock: the work that also takes it is cancelled by then.  Waits
- * for the frees it queues (and those of earlier removals) to finish, so
- * that none runs after the module is gone.
+ * for the frees it queues (and those of earlier removals) to finish, and
+ * for the mm drops the sampler deferred through RCU, so that none runs
+ * after the module is gone.
  */
 void vmprof_free_procs(struct vmprof *vp)
 {
@@ -250,7 +283,9 @@ void vmprof_free_procs(struct vmprof *vp)
 	mutex_lock(&vp->lock);
 	list_for_each_entry_safe(p, tmp, &vp->procs, node)
 		vmprof_proc_del(vp, p);
+	INIT_LIST_HEAD(&vp->exited);
 	vp->running = false;
 	mutex_unlock(&vp->lock);
 	rcu_barrier();
+	flush_work(&vp->free_work);
 }

@@ -5,7 +5,9 @@
 #ifndef _VMPROF_MOD_H
 #define _VMPROF_MOD_H
 
+#include <linux/hashtable.h>
 #include <linux/list.h>
+#include <linux/llist.h>
 #include <linux/miscdevice.h>
 #include <linux/mutex.h>
 #include <linux/rcupdate.h>
@@ -17,6 +19,7 @@
 #include "vmprof_abi.h"
 
 struct file;
+struct mm_struct;
 struct pid;
 struct proc_dir_entry;
 
@@ -26,6 +29,9 @@ struct proc_dir_entry;
 
 /* Processes the sampler samples between two releases of vmprof.ring_lock. */
 #define VMPROF_BATCH		64
+
+/* log2 of the buckets of vmprof.by_pid: 4096, 4 processes each at 16384. */
+#define VMPROF_HASH_BITS	12
 
 /**
  * struct vmprof_counters - cumulative counters of one whole process
@@ -43,24 +49,32 @@ struct vmprof_counters {
  * struct vmprof_proc - one registered process
  * @node:    entry in vmprof.procs (RCU list: added and removed under
  *	     vmprof.lock, walked by the sampler under rcu_read_lock())
- * @pending: entry in vmprof.pending while its last record waits for the
- *	     end of the running tick (under vmprof.ring_lock)
- * @rcu:     frees it (and puts @pid) a grace period after its removal
+ * @hnode:   entry in vmprof.by_pid (under vmprof.lock)
+ * @last_node: entry in vmprof.pending while its last record waits for the
+ *	     end of the running tick, or in vmprof.exited once a tick has
+ *	     written it (under vmprof.ring_lock)
+ * @rcu:     queues it for freeing a grace period after its removal
+ * @free:    entry in vmprof.free_list, then freed in process context
  * @pid:     reference to the thread group's struct pid
+ * @mm:	     the mm the process had when last sampled, with an mm_count
+ *	     reference (mmgrab()), or NULL: see vmprof_rss_kb()
  * @nr:      pid number in the registrant's pid namespace, put in records
  * @gone:    its last record is written or due; the sampler skips it and
  *	     lookups ignore it (set under vmprof.ring_lock)
  * @last_ns: time of the previous sample (or of the registration)
  * @last:    counters at that time; records carry the differences
  *
- * @last_ns, @last and @gone belong to vmprof.ring_lock once the process
- * is on the list.
+ * @last_ns, @last, @mm and @gone belong to vmprof.ring_lock once the
+ * process is on the list.
  */
 struct vmprof_proc {
 	struct list_head node;
-	struct list_head pending;
+	struct hlist_node hnode;
+	struct list_head last_node;
 	struct rcu_head rcu;
+	struct llist_node free;
 	struct pid *pid;
+	struct mm_struct *mm;
 	u32 nr;
 	bool gone;
 	u64 last_ns;
@@ -101,6 +115,7 @@ struct vmprof_stats {
  *		 sampler drops it every VMPROF_BATCH processes, so "U" waits
  *		 one batch at most.  Nests inside @lock, never the reverse.
  * @procs:	 registered processes (struct vmprof_proc), an RCU list
+ * @by_pid:	 the same, hashed by struct pid, for "R" and "U" (under @lock)
  * @nr_procs:	 length of @procs (exited ones count until the end of the
  *		 tick that found them)
  * @running:	 the sampling work is scheduled or running
@@ -109,6 +124,12 @@ struct vmprof_stats {
  * @walking:	 a tick is walking @procs: a last record is due at its end
  * @pending:	 processes "U" removed during the walk, whose last records
  *		 the tick writes with its own
+ * @exited:	 processes a tick found exited, for the registry to take off
+ *		 at the end of the tick (under @ring_lock)
+ * @free_list:	 processes taken off, queued here for @free_work a grace
+ *		 period later, when no walk can see them any more
+ * @free_work:	 frees them and puts their pid and mm references, in process
+ *		 context: __mmdrop() may not run in the RCU callback's softirq
  * @hdr:	 start of the vmalloc_user() ring: header page, then records
  * @recs:	 first record slot
  * @capacity:	 number of record slots
@@ -126,12 +147,16 @@ struct vmprof {
 	struct mutex lock;	/* see above */
 	spinlock_t ring_lock;	/* see above */
 	struct list_head procs;
+	DECLARE_HASHTABLE(by_pid, VMPROF_HASH_BITS);
 	unsigned int nr_procs;
 	bool running;
 	u64 next_tick_ns;
 	struct delayed_work work;
 	bool walking;
 	struct list_head pending;
+	struct list_head exited;
+	struct llist_head free_list;
+	struct work_struct free_work;
 
 	struct vmprof_ring_header *hdr;
 	struct vmprof_record *recs;
@@ -163,6 +188,8 @@ extern const struct file_operations vmprof_dev_fops;
 
 /* sampler.c */
 void vmprof_read_counters(struct task_struct *task, struct vmprof_counters *c);
+struct mm_struct *vmprof_track_mm(struct vmprof_proc *p,
+				  struct task_struct *task);
 int vmprof_sample_last(struct vmprof *vp, struct vmprof_proc *p);
 void vmprof_tick(struct work_struct *work);
 void vmprof_start_locked(struct vmprof *vp);
@@ -172,6 +199,7 @@ int vmprof_register(struct vmprof *vp, struct file *file, pid_t nr);
 int vmprof_unregister(struct vmprof *vp, struct file *file, pid_t nr);
 void vmprof_remove_gone(struct vmprof *vp);
 void vmprof_free_procs(struct vmprof *vp);
+void vmprof_free_work(struct work_struct *work);
 
 /* status.c */
 int vmprof_proc_init(struct vmprof *vp);

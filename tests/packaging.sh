@@ -225,7 +225,7 @@ deb_has() {
 ma=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
 srcfiles=()
 for f in dkms.conf Kbuild main.c ring.c sampler.c registry.c status.c compat.h vmprof_mod.h \
-	vmprof_abi.h kernel-probes.sh probes/vm_flags_clear.c; do
+	vmprof_abi.h kernel-probes.sh probes/mmdrop_sched.c probes/vm_flags_clear.c; do
 	srcfiles+=("/usr/src/vmprof-$VERSION/$f")
 done
 check "vmprof-dkms has the module's sources and dkms.conf in /usr/src/vmprof-$VERSION, the udev rule, examples and vmprof(4)" \

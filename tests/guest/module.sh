@@ -128,6 +128,24 @@ max_rss=$(awk '$1 == "rec" && $8 > m { m = $8 } END { print m + 0 }' "$tmp/touch
 in_range "resident set size seen (KiB)" "$max_rss" $((pages * 4)) $((pages * 4 + 8192))
 is "reader lost nothing" "$(awk '$1 == "lost" { print $2 }' "$tmp/touch.rec")" 0
 
+# exec gives a process a new mm: the sampler follows it (it keeps a
+# reference to the mm it last saw), so the RSS is the new program's.  A
+# shell registered, then exec'd into vmprof-work writing 64 MiB.
+WORK=$(dirname "$T")/../utils/vmprof-work
+sh -c 'sleep 0.5; exec "$1" --prefault -p 300 64 R 1000 2' sh "$WORK" \
+	> "$tmp/exec.out" &
+ep=$!
+"$T" write "R $ep" > /dev/null
+"$T" read --pid $ep --until-exit $ep --ms 60000 > "$tmp/exec.rec"
+wait $ep
+rss_first=$(awk '$1 == "rec" { print $8; exit }' "$tmp/exec.rec")
+rss_max=$(awk '$1 == "rec" && $8 > m { m = $8 } END { print m + 0 }' "$tmp/exec.rec")
+diag "exec: RSS $rss_first KiB before, at most $rss_max KiB after"
+in_range "before exec, the shell's RSS (KiB)" "$rss_first" 1 16384
+in_range "after exec, the new program's 64 MiB (KiB)" "$rss_max" 65536 $((65536 + 16384))
+is "its last record is flagged EXITED" \
+	"$(awk '$1 == "rec" { f = $10 } END { print f % 2 }' "$tmp/exec.rec")" 1
+
 # U writes a final record so nothing done since the last tick is lost.
 spawn_sleeper; s=$sleeper
 "$T" read --pid $s --until-exit $s --ms 20000 > "$tmp/unreg.rec" &
@@ -198,7 +216,10 @@ cleanup_bg
 # writes its last record after its own.  R and U of two more processes, as
 # fast as they go for 2 s, one writer on each CPU (the tick runs on one of
 # them and would hold off a writer on its own): every U must leave exactly
-# one last record.
+# one last record.  The ring holds all the section writes (about 100,000
+# records a second for 4 s), so that a reader the busy writer on its CPU
+# holds off cannot lose any, however slow the guest.
+reload_module buffer_pages=16384
 BENCH=$(dirname "$T")/vmprof-bench
 "$BENCH" park 1000 sleep > "$tmp/parked" &
 parkp=$!
