@@ -6,6 +6,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -274,6 +276,60 @@ static void test_row_add(void)
 	ok(vmprof_row_cpu_util(&sum) == 0, "no interval: utilisation 0");
 }
 
+/*
+ * cpu_util is written without printf's conversion of a double, yet must be
+ * the text of printf("%.4f"): for exact ties (odd multiples of 1/32), near
+ * ties, large values, no interval, and 200,000 pseudo-random pairs.
+ */
+static void test_util_text(void)
+{
+	static const uint64_t pairs[][2] = {
+		{ 1, 32 }, { 3, 32 }, { 5, 32 }, { 31, 32 }, { 33, 32 },
+		{ 1, 20000 }, { 3, 20000 }, { 19999, 20000 }, { 0, 1 },
+		{ 1, 1 }, { 7, 3 }, { 2, 3 }, { 99995, 100000 },
+		{ 49999999, 50000000 }, { 25000000, 50000000 },
+		{ 100000, 10 }, { UINT64_MAX, 1 }, { 5, 0 },
+	};
+	uint64_t x = 88172645463325252ULL;
+	int bad = 0, n = 0;
+
+	for (size_t i = 0; i < 200000 + sizeof(pairs) / sizeof(pairs[0]); i++) {
+		struct vmprof_row r = { .nr_pids = 1 };
+		char got[1024] = "", want[400], *field;
+		int commas = 0;
+		FILE *f;
+
+		if (i < sizeof(pairs) / sizeof(pairs[0])) {
+			r.cpu_ns = pairs[i][0];
+			r.interval_ns = pairs[i][1];
+		} else {	/* xorshift64 */
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			r.interval_ns = x % 100000000 + 1;
+			r.cpu_ns = (x >> 20) % (r.interval_ns * 3);
+		}
+		f = fmemopen(got, sizeof(got), "w");
+		vmprof_write_row(f, VMPROF_FMT_CSV, 0, &r);
+		fclose(f);
+		snprintf(want, sizeof(want), "%.4f", vmprof_row_cpu_util(&r));
+		field = got;
+		while (commas < 6 && *field)
+			commas += *field++ == ',';
+		if (strncmp(field, want, strlen(want)) ||
+		    field[strlen(want)] != ',') {
+			if (bad++ < 3)
+				printf("# cpu_ns %llu interval_ns %llu: got %s, want %s\n",
+				       (unsigned long long)r.cpu_ns,
+				       (unsigned long long)r.interval_ns, got,
+				       want);
+		}
+		n++;
+	}
+	is_u64(bad, 0, "cpu_util is the text of printf's %s for all the values tried", "%.4f");
+	ok(n > 200000, "the values tried include the fixed cases");
+}
+
 int main(void)
 {
 	enum vmprof_format fmt;
@@ -281,6 +337,7 @@ int main(void)
 	ok(vmprof_format_parse("tsv", &fmt) == 0 && fmt == VMPROF_FMT_TSV, "format names");
 	is_u64(-vmprof_format_parse("xml", &fmt), EINVAL, "unknown format: EINVAL");
 	test_roundtrip();
+	test_util_text();
 	test_process_lines();
 	test_row_add();
 	test_malformed();
