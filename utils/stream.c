@@ -167,6 +167,21 @@ static int add_to_tick(const struct stream_opts *o, struct tick *t,
 	return 0;
 }
 
+/* Time to stop: Ctrl-C, --duration, or --until-empty once all are gone. */
+static int should_stop(const struct stream_opts *o,
+		       const struct vmprof_ring_header *hdr, double end,
+		       int seen_any)
+{
+	return stream_exiting || (end && now_s() >= end) ||
+	       (o->until_empty && seen_any &&
+		__atomic_load_n(&hdr->nr_pids, __ATOMIC_ACQUIRE) == 0);
+}
+
+/* Records read between two looks at should_stop() while the ring is never
+ * found empty (a reader that keeps up with 10,000 processes only just).
+ */
+#define STOP_CHECK_EVERY 1024
+
 int stream_run(struct vmprof_session *s, const struct stream_opts *o,
 	       struct stream_result *res)
 {
@@ -176,17 +191,25 @@ int stream_run(struct vmprof_session *s, const struct stream_opts *o,
 	int seen_any = 0, done = 0, stop = 0, failed = 0, err = 0;
 	struct tick tick = { 0 };
 	struct pidmap named = { 0 };
+	/* Once stopping: the end of what was published by then. */
+	uint64_t limit = UINT64_MAX;
 
 	memset(res, 0, sizeof(*res));
 	err = vmprof_write_header(o->out, o->fmt, o->aggregate,
 				  hdr->period_ms);
 	while (!err && !done) {
 		struct vmprof_record rec;
+		unsigned int burst = 0;
 		int n;
 
-		while (!err && vmprof_ring_next(ring, &rec) == 0) {
+		while (!err) {
 			struct vmprof_row row;
 
+			if (!stop && ++burst % STOP_CHECK_EVERY == 0 &&
+			    should_stop(o, hdr, end, seen_any))
+				break;
+			if (vmprof_ring_next(ring, &rec) || rec.seq >= limit)
+				break;
 			if (!wanted(o, rec.pid))
 				continue;
 			seen_any = 1;
@@ -215,11 +238,10 @@ int stream_run(struct vmprof_session *s, const struct stream_opts *o,
 		}
 		if (err || done || stop)
 			break;
-		/* Once told to stop, drain what is there once more. */
-		if (stream_exiting || (end && now_s() >= end) ||
-		    (o->until_empty && seen_any &&
-		     __atomic_load_n(&hdr->nr_pids, __ATOMIC_ACQUIRE) == 0)) {
+		/* Once told to stop, drain what is published by then. */
+		if (should_stop(o, hdr, end, seen_any)) {
 			stop = 1;
+			limit = __atomic_load_n(&hdr->head, __ATOMIC_ACQUIRE);
 			continue;
 		}
 		n = vmprof_wait(s, 200);
@@ -228,6 +250,7 @@ int stream_run(struct vmprof_session *s, const struct stream_opts *o,
 				  vmprof_strerror(n));
 			failed = 1;
 			stop = 1;
+			limit = __atomic_load_n(&hdr->head, __ATOMIC_ACQUIRE);
 		}
 	}
 	if (!err)
