@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -149,6 +150,18 @@ static int cmd_procstat(int argc, char **argv)
 		return 2;
 	}
 	if (pread_mode) {
+		struct rlimit rl;
+
+		/* One descriptor per process: 10,000 is above the usual 1,024. */
+		if (getrlimit(RLIMIT_NOFILE, &rl))
+			return die("getrlimit");
+		if (rl.rlim_cur < n + 16) {
+			rl.rlim_cur = n + 16;
+			if (rl.rlim_max < rl.rlim_cur)
+				rl.rlim_max = rl.rlim_cur;
+			if (setrlimit(RLIMIT_NOFILE, &rl))
+				return die("setrlimit(RLIMIT_NOFILE), one descriptor per process");
+		}
 		fds = malloc(n * sizeof(*fds));
 		if (!fds)
 			return die("malloc");
