@@ -10,6 +10,7 @@ struct vmprof_ring {
 	const struct vmprof_record *recs;
 	uint64_t capacity;
 	uint64_t next;		/* number of the next record to return */
+	uint64_t slot;		/* next % capacity, kept without a division */
 	uint64_t lost;
 	uint64_t torn;
 };

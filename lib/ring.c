@@ -37,6 +37,7 @@ int vmprof_ring_attach(struct vmprof_ring **out, const void *mem, size_t len,
 	r->next = head;
 	if (flags & VMPROF_OPEN_OLDEST)
 		r->next = head > r->capacity ? head - r->capacity : 0;
+	r->slot = r->next % r->capacity;
 	*out = r;
 	return 0;
 }
@@ -57,11 +58,14 @@ int vmprof_ring_next(struct vmprof_ring *r, struct vmprof_record *rec)
 			/* Overwritten before we got to them. */
 			r->lost += head - r->capacity - r->next;
 			r->next = head - r->capacity;
+			r->slot = r->next % r->capacity;
 		}
 		if (r->next >= head)
 			return -EAGAIN;
 
-		slot = &r->recs[r->next % r->capacity];
+		slot = &r->recs[r->slot];
+		if (++r->slot == r->capacity)
+			r->slot = 0;
 		s1 = __atomic_load_n(&slot->seq, __ATOMIC_ACQUIRE);
 		memcpy(rec, slot, sizeof(*rec));
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
