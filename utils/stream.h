@@ -41,6 +41,8 @@ void stream_catch_signals(void);
 /*
  * Stream until a stop condition: returns EXIT_OK, or EXIT_FAIL after
  * printing what went wrong (a write error: nothing is silently dropped).
+ * It must be the first to write to o->out: it sets its buffering, and
+ * flushes it after each batch of records.
  */
 int stream_run(struct vmprof_session *s, const struct stream_opts *o,
 	       struct stream_result *res);
