@@ -87,6 +87,15 @@ diag "$(cat "$tmp/stats")"
 "$MONITOR" -a -d 1 -o "$tmp/agg.csv" 2>/dev/null
 is "aggregate rows sum 200 processes" \
 	"$(csv_col "$tmp/agg.csv" nr_pids | sort -u)" 200
+# Through a pipe, each tick's rows leave when the tick is read, not when
+# a buffer fills (256 KiB: minutes of one process's rows): head gets its
+# two rows and the monitor ends on the broken pipe, long before the
+# time-out.
+timeout 60 sh -c "\"\$1\" --pid ${pids[0]} 2>/dev/null | head -n 5 > \"\$2\"" \
+	sh "$MONITOR" "$tmp/pipe.csv"
+is "a reader through a pipe gets rows tick by tick (not timed out)" "$?" 0
+is "it got the format line, the header, the process line and two rows" \
+	"$(wc -l < "$tmp/pipe.csv")" 5
 "$VMPROF" unregister "${pids[@]}"
 is "vmprof unregister of 200 pids" "$?" 0
 cleanup_bg
