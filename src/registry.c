@@ -237,8 +237,15 @@ int vmprof_unregister(struct vmprof *vp, struct file *file, pid_t nr)
 	if (p) {
 		/* Keep what it did since the last tick. */
 		err = vmprof_sample_last(vp, p);
-		vmprof_proc_del(vp, p);
-		WRITE_ONCE(vp->hdr->nr_pids, vp->nr_procs);
+		/*
+		 * -ENOENT: a tick found it exited since the lookup, wrote its
+		 * last record and put it on vp->exited; the end of that tick
+		 * takes it off, and only that.
+		 */
+		if (!err) {
+			vmprof_proc_del(vp, p);
+			WRITE_ONCE(vp->hdr->nr_pids, vp->nr_procs);
+		}
 	} else {
 		err = -ENOENT;
 	}
