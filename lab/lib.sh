@@ -1,11 +1,19 @@
 # shellcheck shell=bash
 # Shared by the case-study scripts that run inside the lab VM.
 
-# wait_registered PID...: until the module lists every one of them
+# wait_registered PID...: until the module lists every one of them, or it
+# has exited: a short workload can finish and leave the list before the
+# first look (its records are in the ring all the same), and waiting for
+# it to be listed would then never end.
 wait_registered() {
-	local p
+	local p state
 	for p in "$@"; do
-		until grep -qx "$p" /proc/vmprof/status; do sleep 0.05; done
+		until grep -qx "$p" /proc/vmprof/status; do
+			# Gone, or a zombie: never listed again.
+			read -r _ _ state _ 2>/dev/null < "/proc/$p/stat" || break
+			[ "$state" = Z ] && break
+			sleep 0.05
+		done
 	done
 }
 
