@@ -250,7 +250,7 @@ int stream_run(struct vmprof_session *s, const struct stream_opts *o,
 		if (err || done || stop)
 			break;
 		/* Once told to stop, drain what is published by then. */
-		if (should_stop(o, hdr, end, seen_any)) {
+		if (failed || should_stop(o, hdr, end, seen_any)) {
 			stop = 1;
 			limit = __atomic_load_n(&hdr->head, __ATOMIC_ACQUIRE);
 			continue;
@@ -264,8 +264,6 @@ int stream_run(struct vmprof_session *s, const struct stream_opts *o,
 			util_warn("waiting for the sampler: %s",
 				  vmprof_strerror(n));
 			failed = 1;
-			stop = 1;
-			limit = __atomic_load_n(&hdr->head, __ATOMIC_ACQUIRE);
 		}
 	}
 	if (!err)
