@@ -198,9 +198,8 @@ int vmprof_register(struct vmprof *vp, struct file *file, pid_t nr)
 
 err_unlock:
 	mutex_unlock(&vp->lock);
-	vmprof_proc_free(p);	/* puts the pid */
-	put_task_struct(task);
-	return err;
+	vmprof_proc_free(p);	/* puts the pid and the mm */
+	pid = NULL;
 err_put:
 	put_pid(pid);
 	put_task_struct(task);
