@@ -105,31 +105,51 @@ int vmprof_write_header(FILE *f, enum vmprof_format fmt, int aggregate,
 	return stream_status(f, n);
 }
 
-/* The decimal digits of @v at @p, two at a time; returns the end. */
+/* "00" to "99": decimal digits are written two at a time. */
+static const char pairs[] =
+	"00010203040506070809101112131415161718192021222324"
+	"25262728293031323334353637383940414243444546474849"
+	"50515253545556575859606162636465666768697071727374"
+	"75767778798081828384858687888990919293949596979899";
+
+/* The number of decimal digits of @v. */
+static unsigned int digits_of(uint64_t v)
+{
+	unsigned int n = 1;
+
+	while (v >= 10000) {
+		v /= 10000;
+		n += 4;
+	}
+	return n + (v >= 10) + (v >= 100) + (v >= 1000);
+}
+
+/*
+ * The decimal digits of @v at @p, written in place from the last, two at a
+ * time; returns the end.
+ */
 static char *put_u64(char *p, uint64_t v)
 {
-	static const char pairs[] =
-		"00010203040506070809101112131415161718192021222324"
-		"25262728293031323334353637383940414243444546474849"
-		"50515253545556575859606162636465666768697071727374"
-		"75767778798081828384858687888990919293949596979899";
-	char digits[20], *d = digits + sizeof(digits);
-	size_t n;
+	char *end = p + digits_of(v), *d = end;
 
 	while (v >= 100) {
 		d -= 2;
 		memcpy(d, &pairs[v % 100 * 2], 2);
 		v /= 100;
 	}
-	if (v >= 10) {
-		d -= 2;
-		memcpy(d, &pairs[v * 2], 2);
-	} else {
-		*--d = (char)('0' + v);
-	}
-	n = (size_t)(digits + sizeof(digits) - d);
-	memcpy(p, d, n);
-	return p + n;
+	if (v >= 10)
+		memcpy(d - 2, &pairs[v * 2], 2);
+	else
+		d[-1] = (char)('0' + v);
+	return end;
+}
+
+/* @v < 10000 as exactly four digits, leading zeros kept. */
+static char *put_frac4(char *p, uint64_t v)
+{
+	memcpy(p, &pairs[v / 100 * 2], 2);
+	memcpy(p + 2, &pairs[v % 100 * 2], 2);
+	return p + 4;
 }
 
 /*
@@ -155,9 +175,7 @@ static char *put_util(char *p, const struct vmprof_row *row)
 			q += twice > i;
 			p = put_u64(p, q / 10000);
 			*p++ = '.';
-			for (uint64_t d = 1000; d; d /= 10)
-				*p++ = (char)('0' + q / d % 10);
-			return p;
+			return put_frac4(p, q % 10000);
 		}
 	}
 	/* DBL_MAX with 4 decimals: 314 bytes */
