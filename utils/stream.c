@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -185,6 +186,73 @@ static int should_stop(const struct stream_opts *o,
 /* The output's buffer, when it is not a terminal. */
 #define STREAM_BUFFER (256 * 1024)
 
+/*
+ * Records taken out of the ring ahead of being written.  Writing is not
+ * steady: the first record of each process names it, from its
+ * /proc/PID/cmdline, and under emulation the first tick of 10,000
+ * processes takes over a second to write that way while the ring holds a
+ * few ticks.  So the loop moves what the ring has into this queue every
+ * BACKLOG_PULL_EVERY records it writes (a naming costs at most a few
+ * hundred microseconds), and the ring overflows only if writing falls
+ * behind by more than BACKLOG_MAX records (64 MiB; 5 s of 10,000
+ * processes at 20 Hz) or memory runs out.
+ */
+#define BACKLOG_PULL_EVERY 64
+#define BACKLOG_MAX (1U << 20)
+
+struct backlog {
+	struct vmprof_record *recs;
+	size_t cap;		/* a power of two, or 0 */
+	size_t first;		/* index of the oldest */
+	size_t n;
+};
+
+/* Room for one more record; 0 if there is none (full, or no memory). */
+static int backlog_room(struct backlog *b)
+{
+	struct vmprof_record *recs;
+	size_t cap;
+
+	if (b->n < b->cap)
+		return 1;
+	if (b->cap >= BACKLOG_MAX)
+		return 0;
+	cap = b->cap ? 2 * b->cap : 4096;
+	recs = malloc(cap * sizeof(*recs));
+	if (!recs)
+		return 0;
+	for (size_t i = 0; i < b->n; i++)
+		recs[i] = b->recs[(b->first + i) & (b->cap - 1)];
+	free(b->recs);
+	b->recs = recs;
+	b->cap = cap;
+	b->first = 0;
+	return 1;
+}
+
+/* Move the ring's records before number @limit into @b, as room allows. */
+static void backlog_pull(struct backlog *b, struct vmprof_ring *ring,
+			 uint64_t limit)
+{
+	while (backlog_room(b)) {
+		struct vmprof_record *rec =
+			&b->recs[(b->first + b->n) & (b->cap - 1)];
+
+		if (vmprof_ring_next(ring, rec) || rec->seq >= limit)
+			return;
+		b->n++;
+	}
+}
+
+static const struct vmprof_record *backlog_pop(struct backlog *b)
+{
+	const struct vmprof_record *rec = &b->recs[b->first];
+
+	b->first = (b->first + 1) & (b->cap - 1);
+	b->n--;
+	return rec;
+}
+
 int stream_run(struct vmprof_session *s, const struct stream_opts *o,
 	       struct stream_result *res)
 {
@@ -194,6 +262,7 @@ int stream_run(struct vmprof_session *s, const struct stream_opts *o,
 	int seen_any = 0, done = 0, stop = 0, failed = 0, err = 0;
 	struct tick tick = { 0 };
 	struct pidmap named = { 0 };
+	struct backlog backlog = { 0 };
 	/* Once stopping: the end of what was published by then. */
 	uint64_t limit = UINT64_MAX;
 
@@ -209,29 +278,32 @@ int stream_run(struct vmprof_session *s, const struct stream_opts *o,
 	err = vmprof_write_header(o->out, o->fmt, o->aggregate,
 				  hdr->period_ms);
 	while (!err && !done) {
-		struct vmprof_record rec;
 		unsigned int burst = 0;
 		int n;
 
 		while (!err) {
+			const struct vmprof_record *rec;
 			struct vmprof_row row;
 
 			if (!stop && ++burst % STOP_CHECK_EVERY == 0 &&
 			    should_stop(o, hdr, end, seen_any))
 				break;
-			if (vmprof_ring_next(ring, &rec) || rec.seq >= limit)
+			if (!backlog.n || burst % BACKLOG_PULL_EVERY == 0)
+				backlog_pull(&backlog, ring, limit);
+			if (!backlog.n)
 				break;
-			if (!wanted(o, rec.pid))
+			rec = backlog_pop(&backlog);
+			if (!wanted(o, rec->pid))
 				continue;
 			seen_any = 1;
 			res->records++;
 			if (o->on_record)
-				o->on_record(&rec, o->arg);
+				o->on_record(rec, o->arg);
 			if (o->aggregate) {
-				err = add_to_tick(o, &tick, &rec, res);
+				err = add_to_tick(o, &tick, rec, res);
 			} else {
-				vmprof_row_from_record(&row, &rec);
-				err = name_process(o, &named, &rec);
+				vmprof_row_from_record(&row, rec);
+				err = name_process(o, &named, rec);
 				if (!err)
 					err = vmprof_write_row(o->out, o->fmt,
 							       0, &row);
@@ -239,9 +311,9 @@ int stream_run(struct vmprof_session *s, const struct stream_opts *o,
 					res->rows++;
 			}
 			if (o->until_exit > 0 &&
-			    rec.pid == (uint32_t)o->until_exit &&
-			    (rec.flags & (VMPROF_REC_EXITED |
-					  VMPROF_REC_UNREGISTERED))) {
+			    rec->pid == (uint32_t)o->until_exit &&
+			    (rec->flags & (VMPROF_REC_EXITED |
+					   VMPROF_REC_UNREGISTERED))) {
 				res->saw_exit = 1;
 				done = 1;
 				break;
@@ -269,6 +341,7 @@ int stream_run(struct vmprof_session *s, const struct stream_opts *o,
 	if (!err)
 		err = flush_tick(o, &tick, res);
 	pidmap_free(&named);
+	free(backlog.recs);
 	res->lost = vmprof_ring_lost(ring);
 	if (!err && fflush(o->out))
 		err = -errno;
