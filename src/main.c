@@ -121,9 +121,18 @@ static int __init vmprof_init(void)
 				   sizeof(struct vmprof_record), PAGE_SIZE));
 
 	INIT_DELAYED_WORK(&vp->work, vmprof_tick);
+	/*
+	 * Unbound: the tick runs on whichever CPU the scheduler finds idle,
+	 * not on the one its timer fired on, so a 10,000-process tick does
+	 * not push the readers it wakes off their CPU.  High priority: it is
+	 * not queued behind other work, and the period stays exact.
+	 */
+	vp->wq_tick = alloc_workqueue("vmprof", WQ_UNBOUND | WQ_HIGHPRI, 1);
+	if (!vp->wq_tick)
+		return -ENOMEM;
 	err = vmprof_ring_init(vp, buffer_pages);
 	if (err)
-		return err;
+		goto err_destroy_wq;
 	if (max_pids > vp->capacity / 2) {
 		max_pids = vp->capacity / 2;
 		pr_notice("max_pids lowered to %u: a ring of %llu records holds two ticks of that many\n",
@@ -149,6 +158,8 @@ err_remove_proc:
 	vmprof_proc_exit(vp);
 err_free_ring:
 	vmprof_ring_free(vp);
+err_destroy_wq:
+	destroy_workqueue(vp->wq_tick);
 	return err;
 }
 
@@ -163,6 +174,7 @@ static void __exit vmprof_exit(void)
 	/* Not under vp->lock, which the work takes; stops re-arming too. */
 	cancel_delayed_work_sync(&vp->work);
 	vmprof_free_procs(vp);
+	destroy_workqueue(vp->wq_tick);
 	vmprof_ring_free(vp);
 	pr_info("unloaded\n");
 }

@@ -242,7 +242,7 @@ static void vmprof_schedule_locked(struct vmprof *vp, u64 now_ns)
 	 * the previous one plus the period, not "now" plus the period, the
 	 * rounding never accumulates and the mean period is exact.
 	 */
-	queue_delayed_work(system_highpri_wq, &vp->work,
+	queue_delayed_work(vp->wq_tick, &vp->work,
 			   nsecs_to_jiffies(vp->next_tick_ns - now_ns +
 					    TICK_NSEC - 1));
 }

@@ -120,7 +120,8 @@ struct vmprof_stats {
  *		 tick that found them)
  * @running:	 the sampling work is scheduled or running
  * @next_tick_ns: absolute CLOCK_MONOTONIC deadline of the next tick
- * @work:	 the sampling work
+ * @work:	 the sampling work, queued on @wq_tick
+ * @wq_tick:	 an unbound, high-priority workqueue of its own
  * @walking:	 a tick is walking @procs: a last record is due at its end
  * @pending:	 processes "U" removed during the walk, whose last records
  *		 the tick writes with its own
@@ -152,6 +153,7 @@ struct vmprof {
 	bool running;
 	u64 next_tick_ns;
 	struct delayed_work work;
+	struct workqueue_struct *wq_tick;
 	bool walking;
 	struct list_head pending;
 	struct list_head exited;
