@@ -22,7 +22,12 @@
 struct vmprof vmprof = {
 	.lock = __MUTEX_INITIALIZER(vmprof.lock),
 	.ring_lock = __SPIN_LOCK_UNLOCKED(vmprof.ring_lock),
+	.hash_lock = __RAW_SPIN_LOCK_UNLOCKED(vmprof.hash_lock),
+	.pool_lock = __RAW_SPIN_LOCK_UNLOCKED(vmprof.pool_lock),
 	.procs = LIST_HEAD_INIT(vmprof.procs),
+	.births = LLIST_HEAD_INIT(vmprof.births),
+	.adopt_work = __WORK_INITIALIZER(vmprof.adopt_work, vmprof_adopt_work),
+	.pool_work = __WORK_INITIALIZER(vmprof.pool_work, vmprof_pool_work),
 	.pending = LIST_HEAD_INIT(vmprof.pending),
 	.exited = LIST_HEAD_INIT(vmprof.exited),
 	.free_list = LLIST_HEAD_INIT(vmprof.free_list),
@@ -138,9 +143,12 @@ static int __init vmprof_init(void)
 		pr_notice("max_pids lowered to %u: a ring of %llu records holds two ticks of that many\n",
 			  max_pids, vp->capacity);
 	}
-	err = vmprof_proc_init(vp);
+	err = vmprof_inherit_init(vp);
 	if (err)
 		goto err_free_ring;
+	err = vmprof_proc_init(vp);
+	if (err)
+		goto err_inherit_exit;
 
 	vp->misc.minor = MISC_DYNAMIC_MINOR;
 	vp->misc.name = "vmprof";
@@ -156,6 +164,8 @@ static int __init vmprof_init(void)
 
 err_remove_proc:
 	vmprof_proc_exit(vp);
+err_inherit_exit:
+	vmprof_inherit_exit(vp);
 err_free_ring:
 	vmprof_ring_free(vp);
 err_destroy_wq:
@@ -171,6 +181,10 @@ static void __exit vmprof_exit(void)
 	misc_deregister(&vp->misc);
 	/* Waits for writes in progress; after it no one registers. */
 	vmprof_proc_exit(vp);
+	/* No fork registers either; the adopt work, which starts the tick,
+	 * is cancelled.
+	 */
+	vmprof_inherit_exit(vp);
 	/* Not under vp->lock, which the work takes; stops re-arming too. */
 	cancel_delayed_work_sync(&vp->work);
 	vmprof_free_procs(vp);

@@ -10,6 +10,7 @@
 #include <linux/hashtable.h>
 #include <linux/kernel.h>
 #include <linux/pid.h>
+#include <linux/pid_namespace.h>
 #include <linux/rculist.h>
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
@@ -81,25 +82,84 @@ static struct pid *vmprof_find_group(pid_t nr, bool live,
 	return tgid;
 }
 
-/*
- * The entry of @pid, ignoring one whose last record is written (exited,
- * and not yet taken off by the end of the tick that saw it exit).
+/**
+ * vmprof_lookup_rcu() - the entry of a process
+ * @vp:	 the instance
+ * @pid: the thread group's struct pid
+ *
+ * Ignores an entry whose last record is written (exited, and not yet taken
+ * off by the end of the tick that saw it exit).  The caller holds
+ * rcu_read_lock() (the fork hook), @vp->hash_lock, or @vp->lock (which
+ * every removal takes).
+ *
+ * Return: the entry, or NULL.
  */
-static struct vmprof_proc *vmprof_lookup(struct vmprof *vp, struct pid *pid)
+struct vmprof_proc *vmprof_lookup_rcu(struct vmprof *vp, struct pid *pid)
 {
 	struct vmprof_proc *p;
 
-	lockdep_assert_held(&vp->lock);
-	hash_for_each_possible(vp->by_pid, p, hnode, (unsigned long)pid)
+	hash_for_each_possible_rcu(vp->by_pid, p, hnode, (unsigned long)pid,
+				   lockdep_is_held(&vp->lock) ||
+				   lockdep_is_held(&vp->hash_lock))
 		if (p->pid == pid && !READ_ONCE(p->gone))
 			return p;
 	return NULL;
+}
+
+/**
+ * vmprof_take_slot() - count one more entry against max_pids
+ * @vp: the instance
+ *
+ * Lock-free, for the fork hook.  vmprof_proc_del() gives the slot back.
+ *
+ * Return: false at max_pids.
+ */
+bool vmprof_take_slot(struct vmprof *vp)
+{
+	int n = atomic_read(&vp->nr_slots);
+
+	do {
+		if (n >= (int)vmprof_max_pids())
+			return false;
+	} while (!atomic_try_cmpxchg(&vp->nr_slots, &n, n + 1));
+	return true;
+}
+
+/**
+ * vmprof_hash_add() - enter a process in the hash, unless it is there
+ * @vp: the instance
+ * @p:	the new entry, its @pid set
+ * @birth: registered by the fork hook: also queue it for vmprof_adopt_locked()
+ *
+ * The check and the insertion are one step under @vp->hash_lock, so a
+ * process that "R" and the fork hook both register at the same moment gets
+ * one entry.  May be called with preemption disabled.
+ *
+ * Return: 0, or -EEXIST.
+ */
+int vmprof_hash_add(struct vmprof *vp, struct vmprof_proc *p, bool birth)
+{
+	int err = 0;
+
+	raw_spin_lock(&vp->hash_lock);
+	if (vmprof_lookup_rcu(vp, p->pid))
+		err = -EEXIST;
+	else
+		hash_add_rcu(vp->by_pid, &p->hnode, (unsigned long)p->pid);
+	if (!err && birth)
+		llist_add(&p->birth, &vp->births);
+	raw_spin_unlock(&vp->hash_lock);
+	return err;
 }
 
 static void vmprof_proc_free(struct vmprof_proc *p)
 {
 	if (p->mm)
 		mmdrop(p->mm);
+	if (p->task)
+		put_task_struct(p->task);
+	if (p->ns)
+		put_pid_ns(p->ns);
 	put_pid(p->pid);
 	kfree(p);
 }
@@ -135,9 +195,63 @@ static void vmprof_proc_del(struct vmprof *vp, struct vmprof_proc *p)
 {
 	lockdep_assert_held(&vp->lock);
 	list_del_rcu(&p->node);
-	hash_del(&p->hnode);
+	raw_spin_lock(&vp->hash_lock);
+	hash_del_rcu(&p->hnode);
+	raw_spin_unlock(&vp->hash_lock);
+	if (p->inherit)
+		atomic_dec(&vp->nr_inherit);
+	atomic_dec(&vp->nr_slots);
 	WRITE_ONCE(vp->nr_procs, vp->nr_procs - 1);
 	call_rcu(&p->rcu, vmprof_proc_free_rcu);
+}
+
+/* Put @vp->births on the list; return whether there were any. */
+static bool vmprof_take_births(struct vmprof *vp)
+{
+	struct llist_node *list;
+	struct vmprof_proc *p, *tmp;
+
+	lockdep_assert_held(&vp->lock);
+	raw_spin_lock(&vp->hash_lock);
+	list = llist_del_all(&vp->births);
+	raw_spin_unlock(&vp->hash_lock);
+	if (!list)
+		return false;
+	/* Oldest first, in fork order. */
+	list = llist_reverse_order(list);
+	llist_for_each_entry_safe(p, tmp, list, birth) {
+		list_add_tail_rcu(&p->node, &vp->procs);
+		WRITE_ONCE(vp->nr_procs, vp->nr_procs + 1);
+	}
+	WRITE_ONCE(vp->hdr->nr_pids, vp->nr_procs);
+	return true;
+}
+
+/**
+ * vmprof_adopt_locked() - put the processes registered at fork on the list
+ * @vp: the instance, with @vp->lock held
+ *
+ * Until then the sampler does not see them; their baseline is their fork,
+ * so their first record covers everything they did.  "R", "U", the status
+ * file and the tick adopt them first, so they find only listed entries.
+ */
+void vmprof_adopt_locked(struct vmprof *vp)
+{
+	if (vmprof_take_births(vp))
+		vmprof_start_locked(vp);
+}
+
+/**
+ * vmprof_adopt_work() - adopt the processes the fork hook registered
+ * @work: vmprof.adopt_work
+ */
+void vmprof_adopt_work(struct work_struct *work)
+{
+	struct vmprof *vp = container_of(work, struct vmprof, adopt_work);
+
+	mutex_lock(&vp->lock);
+	vmprof_adopt_locked(vp);
+	mutex_unlock(&vp->lock);
 }
 
 /**
@@ -145,39 +259,54 @@ static void vmprof_proc_del(struct vmprof *vp, struct vmprof_proc *p)
  * @vp:	  the instance
  * @file: the file the request came through (its opener must be allowed too)
  * @nr:	  a pid or thread id in the writer's pid namespace
+ * @inherit: also watch every process it forks from now on, at fork ("R +")
  *
  * Return: 0; -ESRCH if there is no such live process, -EPERM if the opener
  * or the writer may not watch it, -EEXIST if it is watched already,
- * -ENOSPC at max_pids, -ENOMEM.
+ * -ENOSPC at max_pids, -EOPNOTSUPP for @inherit on a kernel without the
+ * sched_process_fork tracepoint, -ENOMEM.
  */
-int vmprof_register(struct vmprof *vp, struct file *file, pid_t nr)
+int vmprof_register(struct vmprof *vp, struct file *file, pid_t nr,
+		    bool inherit)
 {
 	struct task_struct *task;
 	struct vmprof_proc *p;
 	struct pid *pid;
 	int err;
 
+	if (inherit && !vp->fork_hook)
+		return -EOPNOTSUPP;
 	pid = vmprof_find_group(nr, true, &task);
 	if (!pid)
 		return -ESRCH;
 	err = -EPERM;
 	if (!vmprof_may_watch(file, task))
 		goto err_put;
+	if (inherit) {
+		/* The fork hook cannot allocate: fill its pool first. */
+		err = vmprof_pool_fill(vp);
+		if (err)
+			goto err_put;
+	}
 	err = -ENOMEM;
 	p = kzalloc(sizeof(*p), GFP_KERNEL);
 	if (!p)
 		goto err_put;
 	p->pid = pid;
-	p->nr = pid_vnr(pid);
+	p->task = task;
+	p->ns = get_pid_ns(task_active_pid_ns(current));
+	p->nr = pid_nr_ns(pid, p->ns);
+	rcu_read_lock();
+	p->ppid = task_tgid_nr_ns(rcu_dereference(task->real_parent), p->ns);
+	rcu_read_unlock();
+	p->inherit = inherit;
 	INIT_LIST_HEAD(&p->last_node);
 	vmprof_track_mm(p, task);
 
 	mutex_lock(&vp->lock);
-	err = -EEXIST;
-	if (vmprof_lookup(vp, pid))
-		goto err_unlock;
+	vmprof_adopt_locked(vp);
 	err = -ENOSPC;
-	if (vp->nr_procs >= vmprof_max_pids())
+	if (!vmprof_take_slot(vp))
 		goto err_unlock;
 	/*
 	 * The baseline: the first record covers only what follows "R".  The
@@ -187,19 +316,24 @@ int vmprof_register(struct vmprof *vp, struct file *file, pid_t nr)
 	rcu_read_lock();
 	vmprof_read_counters(task, &p->last);
 	rcu_read_unlock();
+	err = vmprof_hash_add(vp, p, false);
+	if (err) {
+		atomic_dec(&vp->nr_slots);
+		goto err_unlock;
+	}
+	if (inherit)
+		atomic_inc(&vp->nr_inherit);
 	list_add_tail_rcu(&p->node, &vp->procs);
-	hash_add(vp->by_pid, &p->hnode, (unsigned long)pid);
 	WRITE_ONCE(vp->nr_procs, vp->nr_procs + 1);
 	WRITE_ONCE(vp->hdr->nr_pids, vp->nr_procs);
 	vmprof_start_locked(vp);
 	mutex_unlock(&vp->lock);
-	put_task_struct(task);
 	return 0;
 
 err_unlock:
 	mutex_unlock(&vp->lock);
-	vmprof_proc_free(p);	/* puts the pid and the mm */
-	pid = NULL;
+	vmprof_proc_free(p);	/* puts the pid, the task, the ns and the mm */
+	return err;
 err_put:
 	put_pid(pid);
 	put_task_struct(task);
@@ -232,7 +366,8 @@ int vmprof_unregister(struct vmprof *vp, struct file *file, pid_t nr)
 	}
 
 	mutex_lock(&vp->lock);
-	p = vmprof_lookup(vp, pid);
+	vmprof_adopt_locked(vp);
+	p = vmprof_lookup_rcu(vp, pid);
 	if (p) {
 		/* Keep what it did since the last tick. */
 		err = vmprof_sample_last(vp, p);
@@ -277,7 +412,8 @@ void vmprof_remove_gone(struct vmprof *vp)
  * vmprof_free_procs() - forget every process, once sampling has stopped
  * @vp: the instance
  *
- * Takes @vp->lock: the work that also takes it is cancelled by then.  Waits
+ * Takes @vp->lock: the works that also take it are cancelled by then, and
+ * the fork hook is detached, so nothing adds to the list.  Waits
  * for the frees it queues (and those of earlier removals) to finish, and
  * for the mm drops the sampler deferred through RCU, so that none runs
  * after the module is gone.
@@ -287,6 +423,7 @@ void vmprof_free_procs(struct vmprof *vp)
 	struct vmprof_proc *p, *tmp;
 
 	mutex_lock(&vp->lock);
+	vmprof_take_births(vp);
 	list_for_each_entry_safe(p, tmp, &vp->procs, node)
 		vmprof_proc_del(vp, p);
 	INIT_LIST_HEAD(&vp->exited);

@@ -30,6 +30,7 @@ int vmprof_ring_init(struct vmprof *vp, unsigned int pages)
 	BUILD_BUG_ON(sizeof(*hdr) > VMPROF_HEADER_SIZE);
 	BUILD_BUG_ON(VMPROF_HEADER_SIZE % PAGE_SIZE);
 	BUILD_BUG_ON(PAGE_SIZE % sizeof(struct vmprof_record));
+	BUILD_BUG_ON(sizeof(struct vmprof_record) != 128);
 
 	vp->ring_size = VMPROF_HEADER_SIZE + (size_t)pages * PAGE_SIZE;
 	hdr = vmalloc_user(vp->ring_size);	/* zeroed */

@@ -128,6 +128,23 @@ static u64 vmprof_delta(u64 now, u64 then)
 }
 
 /*
+ * Is this the process's final sample?  Once the leader is a zombie, every
+ * other thread has been released and the leader has left its CPU for the
+ * last time: then the scheduler has charged its last slice
+ * (sum_exec_runtime of a running task lags until the next tick or switch),
+ * and do_exit() has torn down the memory.  signal->live reaches 0 much
+ * earlier.  A zombie is off its CPU too when it is preempted on its way to
+ * do_task_dead(), often on PREEMPT_RT, and then runs again: only TASK_DEAD,
+ * which do_task_dead() sets before its last schedule, says it will not.
+ */
+static bool vmprof_task_done(struct task_struct *task)
+{
+	return READ_ONCE(task->exit_state) && thread_group_empty(task) &&
+	       READ_ONCE(task->__state) == TASK_DEAD &&
+	       vmprof_task_off_cpu(task);
+}
+
+/*
  * Sample @p at @now_ns: write one record covering [p->last_ns, now_ns] into
  * the ring's next slot and advance the baseline.  Return true if the
  * process has exited: the record carries VMPROF_REC_EXITED and is its last.
@@ -136,7 +153,10 @@ static u64 vmprof_delta(u64 now, u64 then)
  * the task found through the pid is valid until rcu_read_unlock() (tasks
  * and their signal structs are freed a grace period after release), its
  * counters are read locklessly under signal->stats_lock's sequence count,
- * and the RSS through the mm reference the process keeps.
+ * and the RSS through the mm reference the process keeps.  Once the
+ * process is reaped the pid leads nowhere, and the task @p keeps a
+ * reference to gives its signal struct, where release_task() has added
+ * the counts of every thread: the last record is complete.
  */
 static bool vmprof_sample(struct vmprof *vp, struct vmprof_proc *p, u64 now_ns,
 			  u32 flags)
@@ -146,34 +166,20 @@ static bool vmprof_sample(struct vmprof *vp, struct vmprof_proc *p, u64 now_ns,
 	struct vmprof_counters c;
 
 	lockdep_assert_held(&vp->ring_lock);
+	if (!task) {
+		/* Reaped: its counts are final. */
+		task = p->task;
+		flags |= VMPROF_REC_EXITED;
+	} else if (vmprof_task_done(task)) {
+		flags |= VMPROF_REC_EXITED;
+	}
+
 	rec = vmprof_ring_begin(vp);
 	rec->time_ns = now_ns;
 	rec->interval_ns = vmprof_delta(now_ns, p->last_ns);
 	rec->pid = p->nr;
+	rec->ppid = p->ppid;
 	p->last_ns = now_ns;
-
-	if (!task) {
-		/* Exited and reaped between two ticks: the tail is gone. */
-		rec->cpu_ns = 0;
-		rec->min_flt = 0;
-		rec->maj_flt = 0;
-		rec->rss_kb = 0;
-		rec->flags = flags | VMPROF_REC_EXITED | VMPROF_REC_REAPED;
-		vmprof_ring_commit(vp, rec);
-		return true;
-	}
-
-	/*
-	 * Final once the leader is a zombie, every other thread has been
-	 * released and the leader has left its CPU for the last time: then
-	 * the scheduler has charged its last slice (sum_exec_runtime of a
-	 * running task lags until the next tick or switch), and do_exit()
-	 * has torn down the memory.  signal->live reaches 0 much earlier.
-	 */
-	if (READ_ONCE(task->exit_state) && thread_group_empty(task) &&
-	    vmprof_task_off_cpu(task))
-		flags |= VMPROF_REC_EXITED;
-
 	vmprof_read_counters(task, &c);
 	rec->cpu_ns = vmprof_delta(c.cpu_ns, p->last.cpu_ns);
 	rec->min_flt = vmprof_delta(c.min_flt, p->last.min_flt);

@@ -3,9 +3,9 @@
  * The procfs front-end: /proc/vmprof/status (register, unregister, list)
  * and /proc/vmprof/stats.  The registry itself is registry.c.
  *
- * A write holds exactly one command, "R <pid>" or "U <pid>", optionally
- * surrounded by blanks and ended by one newline.  Anything else fails with
- * EINVAL before any state changes.
+ * A write holds exactly one command, "R <pid>", "R <pid> +" or "U <pid>",
+ * optionally surrounded by blanks and ended by one newline.  Anything else
+ * fails with EINVAL before any state changes.
  */
 #include <linux/ctype.h>
 #include <linux/kernel.h>
@@ -22,10 +22,12 @@
  * @len: number of bytes written
  * @op:	 'R' or 'U' on success
  * @nr:	 the pid on success
+ * @inherit: on success, whether "R" ended with "+" (its children too)
  *
  * Return: 0, or -EINVAL if any byte does not fit the grammar.
  */
-static int vmprof_parse(const char *buf, size_t len, char *op, pid_t *nr)
+static int vmprof_parse(const char *buf, size_t len, char *op, pid_t *nr,
+			bool *inherit)
 {
 	const char *s = buf, *end = buf + len, *digits;
 	char num[12];
@@ -51,6 +53,16 @@ static int vmprof_parse(const char *buf, size_t len, char *op, pid_t *nr)
 	num[s - digits] = '\0';
 	while (s < end && (*s == ' ' || *s == '\t'))
 		s++;
+	*inherit = false;
+	if (*op == 'R' && s < end && *s == '+') {
+		/* At least one blank between the pid and '+'. */
+		if (s[-1] != ' ' && s[-1] != '\t')
+			return -EINVAL;
+		*inherit = true;
+		s++;
+		while (s < end && (*s == ' ' || *s == '\t'))
+			s++;
+	}
 	if (s != end)
 		return -EINVAL;
 	if (kstrtoint(num, 10, &val) || val <= 0 || val > PID_MAX_LIMIT)
@@ -63,6 +75,7 @@ static ssize_t vmprof_status_write(struct file *file, const char __user *ubuf,
 				   size_t count, loff_t *ppos)
 {
 	char buf[VMPROF_CMD_MAX];
+	bool inherit;
 	pid_t nr;
 	char op;
 	int err;
@@ -73,11 +86,11 @@ static ssize_t vmprof_status_write(struct file *file, const char __user *ubuf,
 		return -EFAULT;
 	buf[count] = '\0';
 
-	err = vmprof_parse(buf, count, &op, &nr);
+	err = vmprof_parse(buf, count, &op, &nr, &inherit);
 	if (err)
 		return err;
 	if (op == 'R')
-		err = vmprof_register(&vmprof, file, nr);
+		err = vmprof_register(&vmprof, file, nr, inherit);
 	else
 		err = vmprof_unregister(&vmprof, file, nr);
 	return err ? err : count;
@@ -89,6 +102,7 @@ static int vmprof_status_show(struct seq_file *m, void *v)
 	struct vmprof_proc *p;
 
 	mutex_lock(&vp->lock);
+	vmprof_adopt_locked(vp);
 	list_for_each_entry(p, &vp->procs, node)
 		if (!READ_ONCE(p->gone))
 			seq_printf(m, "%u\n", p->nr);
@@ -137,6 +151,13 @@ static int vmprof_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "cost_per_sample_ns %llu\n",
 		   s.samples ? div64_u64(s.cost_total_ns, s.samples) : 0);
 	seq_printf(m, "last_deferred %llu\n", s.last_deferred);
+	seq_printf(m, "fork_hook %d\n", !!vp->fork_hook);
+	seq_printf(m, "inheriting %d\n", atomic_read(&vp->nr_inherit));
+	seq_printf(m, "inherited %ld\n", atomic_long_read(&vp->inherited));
+	seq_printf(m, "inherit_refused %ld\n",
+		   atomic_long_read(&vp->inherit_refused));
+	seq_printf(m, "inherit_dropped %ld\n",
+		   atomic_long_read(&vp->inherit_dropped));
 	return 0;
 }
 

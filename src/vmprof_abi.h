@@ -40,7 +40,7 @@
 #include <linux/types.h>
 
 #define VMPROF_MAGIC		0x46504d56U	/* "VMPF" in memory, little endian */
-#define VMPROF_ABI_VERSION	1U
+#define VMPROF_ABI_VERSION	2U
 #define VMPROF_HEADER_SIZE	4096U		/* bytes before record 0 */
 #define VMPROF_SEQ_BUSY		(~(__u64)0)	/* slot is being written */
 
@@ -55,14 +55,15 @@
 /*
  * struct vmprof_record.flags.  A last record has EXITED or UNREGISTERED,
  * or both when "U <pid>" named a process that had exited but was not yet
- * reaped; REAPED comes only with EXITED.  Other bits are never set.
+ * reaped.  Other bits are never set.
  */
 #define VMPROF_REC_EXITED	0x1U	/* last record: the process exited */
 #define VMPROF_REC_UNREGISTERED	0x2U	/* last record: "U <pid>" */
 /*
- * Exited and reaped before the final sample, so the counts of this last
- * interval could not be read and are 0.  Keep the process unreaped until
- * its EXITED record arrives (waitid() with WNOWAIT) to get them all.
+ * ABI version 1 only: exited and reaped before the final sample, the counts
+ * of the last interval lost.  Since version 2 the module keeps a reference
+ * to each process's task and reads a reaped process's final counts from its
+ * signal struct, so this bit is never set.
  */
 #define VMPROF_REC_REAPED	0x4U
 
@@ -106,8 +107,17 @@ struct vmprof_ring_header {
  * @min_flt:	 minor page faults in the interval, all threads
  * @maj_flt:	 major page faults in the interval, all threads
  * @rss_kb:	 resident set size at the sample (anon + file + shmem), KiB
- * @pid:	 process id as written in "R <pid>" (thread group id)
+ * @pid:	 process id (thread group id) in the pid namespace of whoever
+ *		 wrote "R <pid>" (for a process registered at fork, of whoever
+ *		 registered the tree)
  * @flags:	 VMPROF_REC_* bits
+ * @ppid:	 for a process registered at fork ("R <pid> +"), the process
+ *		 that forked it; otherwise its parent when it was registered.
+ *		 In the same pid namespace as @pid; 0 if not visible there.
+ * @reserved0:	 0
+ * @reserved:	 0; room for later fields within the same record size
+ *
+ * Version 1 of the ABI had 64-byte records without @ppid and @reserved.
  */
 struct vmprof_record {
 	__u64 seq;
@@ -119,6 +129,9 @@ struct vmprof_record {
 	__u64 rss_kb;
 	__u32 pid;
 	__u32 flags;
+	__u32 ppid;
+	__u32 reserved0;
+	__u64 reserved[7];
 };
 
 #endif /* _VMPROF_ABI_H */

@@ -10,6 +10,7 @@
 #include <linux/llist.h>
 #include <linux/miscdevice.h>
 #include <linux/mutex.h>
+#include <linux/atomic.h>
 #include <linux/rcupdate.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
@@ -21,7 +22,10 @@
 struct file;
 struct mm_struct;
 struct pid;
+struct pid_namespace;
 struct proc_dir_entry;
+struct task_struct;
+struct tracepoint;
 
 /* Bounds of the period_ms parameter. */
 #define VMPROF_PERIOD_MIN_MS	10U
@@ -32,6 +36,13 @@ struct proc_dir_entry;
 
 /* log2 of the buckets of vmprof.by_pid: 4096, 4 processes each at 16384. */
 #define VMPROF_HASH_BITS	12
+
+/*
+ * Entries kept allocated for the fork hook, which may not allocate: it
+ * refills below half.  A burst of more forks than this between two runs of
+ * the refill work is refused (inherit_dropped in /proc/vmprof/stats).
+ */
+#define VMPROF_POOL_SIZE	256U
 
 /**
  * struct vmprof_counters - cumulative counters of one whole process
@@ -49,16 +60,26 @@ struct vmprof_counters {
  * struct vmprof_proc - one registered process
  * @node:    entry in vmprof.procs (RCU list: added and removed under
  *	     vmprof.lock, walked by the sampler under rcu_read_lock())
- * @hnode:   entry in vmprof.by_pid (under vmprof.lock)
+ * @hnode:   entry in vmprof.by_pid (RCU hash: added and removed under
+ *	     vmprof.hash_lock, looked up under it or rcu_read_lock())
+ * @birth:   entry in vmprof.births while a process registered at fork waits
+ *	     to be put on vmprof.procs; before that, in vmprof.pool
  * @last_node: entry in vmprof.pending while its last record waits for the
  *	     end of the running tick, or in vmprof.exited once a tick has
  *	     written it (under vmprof.ring_lock)
  * @rcu:     queues it for freeing a grace period after its removal
  * @free:    entry in vmprof.free_list, then freed in process context
  * @pid:     reference to the thread group's struct pid
+ * @task:    reference to the task that led the group when it was registered:
+ *	     once the process is reaped, its signal struct (which the task
+ *	     keeps) holds the final counts of all its threads
+ * @ns:	     reference to the pid namespace @nr and @ppid are numbers in
  * @mm:	     the mm the process had when last sampled, with an mm_count
  *	     reference (mmgrab()), or NULL: see vmprof_rss_kb()
  * @nr:      pid number in the registrant's pid namespace, put in records
+ * @ppid:    the parent's pid number in the same namespace, put in records
+ * @inherit: registered with "R <pid> +": its children are registered at
+ *	     fork, and inherit this flag (constant once on the list)
  * @gone:    its last record is written or due; the sampler skips it and
  *	     lookups ignore it (set under vmprof.ring_lock)
  * @last_ns: time of the previous sample (or of the registration)
@@ -73,9 +94,14 @@ struct vmprof_proc {
 	struct list_head last_node;
 	struct rcu_head rcu;
 	struct llist_node free;
+	struct llist_node birth;
 	struct pid *pid;
+	struct task_struct *task;
+	struct pid_namespace *ns;
 	struct mm_struct *mm;
 	u32 nr;
+	u32 ppid;
+	bool inherit;
 	bool gone;
 	u64 last_ns;
 	struct vmprof_counters last;
@@ -114,8 +140,27 @@ struct vmprof_stats {
  *		 state of each process, @walking, @pending and @stats.  The
  *		 sampler drops it every VMPROF_BATCH processes, so "U" waits
  *		 one batch at most.  Nests inside @lock, never the reverse.
+ * @hash_lock:	 changes to @by_pid and @births.  A raw spinlock: the fork
+ *		 hook takes it with preemption disabled, on PREEMPT_RT too.
+ *		 Nests inside @lock.
  * @procs:	 registered processes (struct vmprof_proc), an RCU list
- * @by_pid:	 the same, hashed by struct pid, for "R" and "U" (under @lock)
+ * @by_pid:	 the same and those in @births, hashed by struct pid: for
+ *		 "R", "U" and the fork hook (RCU, changed under @hash_lock)
+ * @births:	 processes the fork hook registered, for @adopt_work to put
+ *		 on @procs (under @hash_lock)
+ * @adopt_work:	 puts @births on @procs, under @lock
+ * @nr_slots:	 entries in @by_pid: what max_pids bounds
+ * @nr_inherit:	 registered processes whose children are registered at fork;
+ *		 while 0 the fork hook returns at once
+ * @fork_hook:	 the sched_process_fork tracepoint, or NULL if the kernel has
+ *		 none ("R <pid> +" then fails with EOPNOTSUPP)
+ * @pool_lock:	 @pool and @pool_count (raw: taken by the fork hook)
+ * @pool:	 entries allocated ahead for the fork hook
+ * @pool_count:	 their number
+ * @pool_work:	 refills @pool to VMPROF_POOL_SIZE
+ * @inherited:	 processes the fork hook registered
+ * @inherit_refused: forks of inheriting processes not followed: max_pids
+ * @inherit_dropped: the same, because @pool was empty
  * @nr_procs:	 length of @procs (exited ones count until the end of the
  *		 tick that found them)
  * @running:	 the sampling work is scheduled or running
@@ -147,8 +192,21 @@ struct vmprof_stats {
 struct vmprof {
 	struct mutex lock;	/* see above */
 	spinlock_t ring_lock;	/* see above */
+	raw_spinlock_t hash_lock;	/* see above */
 	struct list_head procs;
 	DECLARE_HASHTABLE(by_pid, VMPROF_HASH_BITS);
+	struct llist_head births;
+	struct work_struct adopt_work;
+	atomic_t nr_slots;
+	atomic_t nr_inherit;
+	struct tracepoint *fork_hook;
+	raw_spinlock_t pool_lock;	/* see above */
+	struct llist_node *pool;
+	unsigned int pool_count;
+	struct work_struct pool_work;
+	atomic_long_t inherited;
+	atomic_long_t inherit_refused;
+	atomic_long_t inherit_dropped;
 	unsigned int nr_procs;
 	bool running;
 	u64 next_tick_ns;
@@ -197,11 +255,31 @@ void vmprof_tick(struct work_struct *work);
 void vmprof_start_locked(struct vmprof *vp);
 
 /* registry.c */
-int vmprof_register(struct vmprof *vp, struct file *file, pid_t nr);
+int vmprof_register(struct vmprof *vp, struct file *file, pid_t nr,
+		    bool inherit);
 int vmprof_unregister(struct vmprof *vp, struct file *file, pid_t nr);
 void vmprof_remove_gone(struct vmprof *vp);
 void vmprof_free_procs(struct vmprof *vp);
 void vmprof_free_work(struct work_struct *work);
+struct vmprof_proc *vmprof_lookup_rcu(struct vmprof *vp, struct pid *pid);
+bool vmprof_take_slot(struct vmprof *vp);
+int vmprof_hash_add(struct vmprof *vp, struct vmprof_proc *p, bool birth);
+void vmprof_adopt_locked(struct vmprof *vp);
+void vmprof_adopt_work(struct work_struct *work);
+
+/* inherit.c */
+/*
+ * Never defined: declared with the type register_trace_sched_process_fork()
+ * must have for vmprof's probe, which inherit.c checks at build time.
+ */
+int vmprof_fork_register_type(void (*probe)(void *data,
+					    struct task_struct *parent,
+					    struct task_struct *child),
+			      void *data);
+int vmprof_inherit_init(struct vmprof *vp);
+void vmprof_inherit_exit(struct vmprof *vp);
+int vmprof_pool_fill(struct vmprof *vp);
+void vmprof_pool_work(struct work_struct *work);
 
 /* status.c */
 int vmprof_proc_init(struct vmprof *vp);

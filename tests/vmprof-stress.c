@@ -8,9 +8,10 @@
  *   vmprof-stress chaos [--writers N] [--writes N] [--fuzz N] [--readers N]
  *                       [--pool N] [--lifetime-ms MS] [--no-params]
  *	A pool of child processes that fault memory, start threads and exit
- *	at random, reaped by their parent (a process of their own) as soon
- *	as they exit and respawned; N writer threads doing --writes random
- *	"R <pid>" / "U <pid>" each over that pool, through descriptors they
+ *	at random, some forking a child of their own, reaped by their parent
+ *	(a process of their own) as soon as they exit and respawned; N writer
+ *	threads doing --writes random "R <pid>", "R <pid> +" (the process and
+ *	what it forks) and "U <pid>" each over that pool, through descriptors they
  *	keep open; one fuzzer thread doing --fuzz malformed or mutated writes
  *	(random bytes, grammar tokens, huge writes, bad buffers), each checked
  *	against a reference parser of the grammar; N ring readers checking
@@ -233,7 +234,8 @@ static void *child_thread(void *arg)
 /*
  * A child: faults fresh memory for a while, sometimes with threads of its
  * own, some of which outlive the main thread (a zombie leader with live
- * threads), then exits.
+ * threads), sometimes with a child of its own (registered at fork when a
+ * writer's "R <pid> +" named it), then exits.
  */
 static void child_main(uint64_t s)
 {
@@ -241,6 +243,10 @@ static void child_main(uint64_t s)
 	uint64_t end = now_ns() + (uint64_t)lifetime_us * 1000;
 	int nthreads = (int)rnd_below(&s, 3);
 	bool leader_first = rnd_below(&s, 4) == 0;
+	/* A third fork a child of their own at some point of their life. */
+	uint64_t fork_at = rnd_below(&s, 3) ? UINT64_MAX :
+			   now_ns() + rnd_below(&s, (uint64_t)lifetime_us) * 1000;
+	pid_t grandchild = -1;
 	pthread_t th[2];
 
 	for (int i = 0; i < nthreads; i++)
@@ -249,9 +255,23 @@ static void child_main(uint64_t s)
 			nthreads = i;
 	while (now_ns() < end) {
 		size_t len = (1 + rnd_below(&s, 128)) * 4096;
-		char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		char *p;
 
+		if (grandchild < 0 && now_ns() >= fork_at) {
+			/* Its one thread faults, sleeps and exits. */
+			grandchild = fork();
+			if (grandchild == 0) {
+				p = mmap(NULL, 16 * 4096, PROT_READ | PROT_WRITE,
+					 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+				if (p != MAP_FAILED)
+					for (size_t i = 0; i < 16 * 4096; i += 4096)
+						p[i] = 1;
+				sleep_us((long)rnd_below(&s, 30000));
+				_exit(0);
+			}
+		}
+		p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (p == MAP_FAILED)
 			break;
 		for (size_t i = 0; i < len; i += 4096)
@@ -259,6 +279,8 @@ static void child_main(uint64_t s)
 		munmap(p, len);
 		sleep_us((long)rnd_below(&s, 20000));
 	}
+	if (grandchild > 0)
+		waitpid(grandchild, NULL, 0);
 	if (leader_first && nthreads)
 		pthread_exit(NULL);	/* the process ends with its last thread */
 	_exit(0);
@@ -404,8 +426,10 @@ static void *writer_main(void *arg)
 
 	for (long i = 0; fd >= 0 && (w->writes < 0 ? !stopping() : i < w->writes); i++) {
 		char cmd[32];
-		int len = snprintf(cmd, sizeof(cmd), "%c %d\n",
-				   rnd_below(&s, 2) ? 'R' : 'U', pick_pid(&s));
+		int op = (int)rnd_below(&s, 4);	/* R, R +, U, U */
+		int len = snprintf(cmd, sizeof(cmd), "%c %d%s\n",
+				   op < 2 ? 'R' : 'U', pick_pid(&s),
+				   op == 1 ? " +" : "");
 		ssize_t n = write(fd, cmd, (size_t)len);
 		enum outcome o = outcome_of(n, (size_t)len, errno);
 
@@ -439,13 +463,15 @@ static void *writer_main(void *arg)
 /*
  * The grammar of a status write, as documented: blanks (space, tab), R or
  * U, at least one blank, decimal digits naming a pid from 1 to
- * PID_MAX_LIMIT, blanks, at most one newline at the very end, all in fewer
- * than VMPROF_CMD_MAX bytes.  Return whether @buf is such a command.
+ * PID_MAX_LIMIT, blanks, after R optionally a '+' preceded by at least one
+ * blank and followed by blanks, at most one newline at the very end, all in
+ * fewer than VMPROF_CMD_MAX bytes.  Return whether @buf is such a command.
  */
 static bool grammar_ok(const unsigned char *buf, size_t len)
 {
 	const unsigned char *s = buf, *end = buf + len, *digits;
 	long long v = 0;
+	unsigned char op;
 
 	if (len == 0 || len >= VMPROF_CMD_MAX)
 		return false;
@@ -455,7 +481,7 @@ static bool grammar_ok(const unsigned char *buf, size_t len)
 		s++;
 	if (s == end || (*s != 'R' && *s != 'U'))
 		return false;
-	s++;
+	op = *s++;
 	if (s == end || (*s != ' ' && *s != '\t'))
 		return false;
 	while (s < end && (*s == ' ' || *s == '\t'))
@@ -470,6 +496,11 @@ static bool grammar_ok(const unsigned char *buf, size_t len)
 		return false;
 	while (s < end && (*s == ' ' || *s == '\t'))
 		s++;
+	if (op == 'R' && s < end && *s == '+' && (s[-1] == ' ' || s[-1] == '\t')) {
+		s++;
+		while (s < end && (*s == ' ' || *s == '\t'))
+			s++;
+	}
 	return s == end && v >= 1 && v <= PID_MAX_LIMIT;
 }
 
@@ -609,18 +640,23 @@ static long ncpus;
 static const char *record_problem(const struct vmprof_record *r, uint64_t prev_time,
 				  uint64_t now)
 {
-	const uint32_t known = VMPROF_REC_EXITED | VMPROF_REC_UNREGISTERED |
-			       VMPROF_REC_REAPED;
+	/* REAPED is ABI version 1's: the module reads a reaped process's
+	 * final counts now.  EXITED and UNREGISTERED together: "U" after the
+	 * process exited.
+	 */
+	const uint32_t known = VMPROF_REC_EXITED | VMPROF_REC_UNREGISTERED;
 
 	if (r->flags & ~known)
 		return "unknown flag bits";
-	/* EXITED and UNREGISTERED together: "U" after the process exited. */
-	if ((r->flags & VMPROF_REC_REAPED) && !(r->flags & VMPROF_REC_EXITED))
-		return "REAPED without EXITED";
-	if ((r->flags & VMPROF_REC_REAPED) && (r->flags & VMPROF_REC_UNREGISTERED))
-		return "both REAPED and UNREGISTERED";
 	if (r->pid == 0 || r->pid > PID_MAX_LIMIT)
 		return "pid out of range";
+	if (r->ppid > PID_MAX_LIMIT)
+		return "ppid out of range";
+	if (r->reserved0)
+		return "reserved0 not 0";
+	for (size_t i = 0; i < sizeof(r->reserved) / sizeof(r->reserved[0]); i++)
+		if (r->reserved[i])
+			return "reserved not 0";
 	if (r->time_ns < prev_time)
 		return "time goes backwards in ring order";
 	if (r->time_ns > now)
@@ -634,9 +670,6 @@ static const char *record_problem(const struct vmprof_record *r, uint64_t prev_t
 		return "implausible fault count";
 	if (r->rss_kb > 64ULL << 20)
 		return "implausible RSS";
-	if ((r->flags & VMPROF_REC_REAPED) &&
-	    (r->cpu_ns || r->min_flt || r->maj_flt || r->rss_kb))
-		return "REAPED record with counts";
 	return NULL;
 }
 

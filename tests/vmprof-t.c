@@ -23,13 +23,28 @@
  *                       before it did
  *        --sleep-ms MS  sleep MS between polls (a slow reader)
  *        --from-start   begin at the oldest record still in the ring
+ *   vmprof-t forktree N PAGES [DEPTH]     register self with "R <pid> +",
+ *                                         fork N children at once, each
+ *                                         a chain of DEPTH processes (each
+ *                                         forks the next and reaps it),
+ *                                         each touching PAGES fresh pages
+ *                                         and spinning 2 ms; once all are
+ *                                         forked they exit; reap them all,
+ *                                         print one "proc PID PPID" per
+ *                                         process of the tree (self last),
+ *                                         then "children MINFLT MAJFLT
+ *                                         CPU_NS" from getrusage(
+ *                                         RUSAGE_CHILDREN); hold 300 ms so
+ *                                         the children's last records come
+ *                                         before its own
  *   vmprof-t mmapcheck                    mmap must refuse writable maps
  *   vmprof-t hold SECONDS [FILE]          keep /dev/vmprof mapped & polled
  *                                         for SECONDS, or until FILE exists
  *                                         (SECONDS is then a time-out:
  *                                         "released" or "timed out")
  *
- * Record lines: "rec SEQ TIME_NS INTERVAL_NS CPU_NS MIN MAJ RSS_KB PID FLAGS".
+ * Record lines: "rec SEQ TIME_NS INTERVAL_NS CPU_NS MIN MAJ RSS_KB PID FLAGS
+ * PPID".
  * At the end of read: "end NEXT" (the record number after the last one
  * looked at), "period MS" (from the ring header), "lost N" and "torn N".
  */
@@ -43,6 +58,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -60,6 +76,7 @@ static const char *errno_name(int e)
 	case ENOSPC: return "ENOSPC";
 	case EFAULT: return "EFAULT";
 	case ENOMEM: return "ENOMEM";
+	case EOPNOTSUPP: return "EOPNOTSUPP";
 	default: return "EOTHER";
 	}
 }
@@ -135,11 +152,11 @@ static int cmd_write(int argc, char **argv, int hex)
 	return do_write((const char *)buf, len);
 }
 
-static int register_self(void)
+static int register_self_as(const char *suffix)
 {
 	char cmd[32];
 	int fd = open(VMPROF_STATUS_PATH, O_WRONLY);
-	int len = snprintf(cmd, sizeof(cmd), "R %d\n", (int)getpid());
+	int len = snprintf(cmd, sizeof(cmd), "R %d%s\n", (int)getpid(), suffix);
 
 	if (fd < 0 || write(fd, cmd, (size_t)len) != len) {
 		perror("register");
@@ -147,6 +164,11 @@ static int register_self(void)
 	}
 	close(fd);
 	return 0;
+}
+
+static int register_self(void)
+{
+	return register_self_as("");
 }
 
 static void sleep_ms(long ms)
@@ -209,6 +231,117 @@ static int cmd_spin(int argc, char **argv)
 	printf("pid %d wall_ns %" PRIu64 " cpu_ns %" PRIu64 "\n", (int)getpid(),
 	       t1 - t0, c1 - c0);
 	return 0;
+}
+
+/* Touch @pages fresh pages and spin 2 ms of CPU. */
+static void tree_work(long pages)
+{
+	long psz = sysconf(_SC_PAGESIZE);
+	volatile uint64_t x = 0;
+	uint64_t c0;
+	char *p;
+
+	p = mmap(NULL, (size_t)(pages * psz), PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		_exit(3);
+	madvise(p, (size_t)(pages * psz), MADV_NOHUGEPAGE);
+	for (long i = 0; i < pages; i++)
+		p[i * psz] = 1;
+	c0 = now_ns(CLOCK_PROCESS_CPUTIME_ID);
+	while (now_ns(CLOCK_PROCESS_CPUTIME_ID) - c0 < 2000000u)
+		for (int i = 0; i < 1000; i++)
+			x += (uint64_t)i;
+}
+
+/* One line, in one write(2): the processes of the tree share stdout. */
+static void say_proc(void)
+{
+	char line[64];
+	int n = snprintf(line, sizeof(line), "proc %d %d\n", (int)getpid(),
+			 (int)getppid());
+
+	if (write(STDOUT_FILENO, line, (size_t)n) != n)
+		_exit(4);
+}
+
+/*
+ * A chain of @depth processes: work, fork the next, wait until @go reads
+ * end of file (the forker closed its end, after its last fork), reap the
+ * next, exit.  The forker's children are all alive at once.
+ */
+static _Noreturn void tree_chain(long pages, long depth, int go)
+{
+	char b;
+
+	for (;;) {
+		pid_t c;
+		int st;
+
+		tree_work(pages);
+		if (depth <= 1)
+			break;
+		c = fork();
+		if (c < 0)
+			_exit(5);
+		if (c == 0) {
+			depth--;	/* the child goes on down the chain */
+			continue;
+		}
+		while (read(go, &b, 1) < 0 && errno == EINTR)
+			;
+		if (waitpid(c, &st, 0) != c || !WIFEXITED(st) ||
+		    WEXITSTATUS(st))
+			_exit(6);
+		break;
+	}
+	while (read(go, &b, 1) < 0 && errno == EINTR)
+		;
+	say_proc();
+	_exit(0);
+}
+
+static int cmd_forktree(int argc, char **argv)
+{
+	long n = argc > 1 ? atol(argv[1]) : 10;
+	long pages = argc > 2 ? atol(argv[2]) : 10;
+	long depth = argc > 3 ? atol(argv[3]) : 1;
+	struct rusage ru;
+	int bad = 0, st, go[2];
+
+	if (n < 1 || depth < 1 || pages < 1) {
+		fprintf(stderr, "usage: vmprof-t forktree N PAGES [DEPTH]\n");
+		return 2;
+	}
+	if (register_self_as(" +") || pipe(go))
+		return 1;
+	fflush(stdout);
+	for (long i = 0; i < n; i++) {
+		pid_t c = fork();
+
+		if (c < 0) {
+			perror("fork");
+			return 1;
+		}
+		if (c == 0) {
+			close(go[1]);
+			tree_chain(pages, depth, go[0]);
+		}
+	}
+	close(go[1]);
+	close(go[0]);
+	for (long i = 0; i < n; i++)
+		if (wait(&st) < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
+			bad = 1;
+	say_proc();
+	getrusage(RUSAGE_CHILDREN, &ru);
+	printf("children %ld %ld %" PRIu64 "\n", ru.ru_minflt, ru.ru_majflt,
+	       ((uint64_t)ru.ru_utime.tv_sec + (uint64_t)ru.ru_stime.tv_sec) *
+	       1000000000u + ((uint64_t)ru.ru_utime.tv_usec +
+			      (uint64_t)ru.ru_stime.tv_usec) * 1000u);
+	fflush(stdout);
+	sleep_ms(300);
+	return bad;
 }
 
 struct ring {
@@ -321,11 +454,11 @@ static int cmd_read(int argc, char **argv)
 			if (pid >= 0 && rec.pid != (uint32_t)pid)
 				continue;
 			printf("rec %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64
-			       " %" PRIu64 " %" PRIu64 " %" PRIu64 " %u %u\n",
+			       " %" PRIu64 " %" PRIu64 " %" PRIu64 " %u %u %u\n",
 			       next, (uint64_t)rec.time_ns,
 			       (uint64_t)rec.interval_ns, (uint64_t)rec.cpu_ns,
 			       (uint64_t)rec.min_flt, (uint64_t)rec.maj_flt,
-			       (uint64_t)rec.rss_kb, rec.pid, rec.flags);
+			       (uint64_t)rec.rss_kb, rec.pid, rec.flags, rec.ppid);
 			if (until >= 0 && rec.pid == (uint32_t)until &&
 			    (rec.flags & (VMPROF_REC_EXITED |
 					  VMPROF_REC_UNREGISTERED)))
@@ -428,6 +561,8 @@ int main(int argc, char **argv)
 		return cmd_spin(argc, argv);
 	if (!strcmp(argv[0], "read"))
 		return cmd_read(argc, argv);
+	if (!strcmp(argv[0], "forktree"))
+		return cmd_forktree(argc, argv);
 	if (!strcmp(argv[0], "mmapcheck"))
 		return cmd_mmapcheck();
 	if (!strcmp(argv[0], "hold"))

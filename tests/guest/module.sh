@@ -158,6 +158,104 @@ wait $rp
 is "U leaves a last record flagged UNREGISTERED" \
 	"$(awk '$1 == "rec" { f = $10 } END { print f }' "$tmp/unreg.rec")" 2
 
+# -------------------------------------------------------- process trees
+# "R <pid> +" registers a process and everything it forks, at fork.
+is "stats: the fork hook is attached" "$(stat_value fork_hook)" 1
+spawn_sleeper; g=$sleeper
+errcase "R pid +: OK" OK write "R $g +"
+is "stats: one process followed" "$(stat_value inheriting)" 1
+errcase "R pid + again: EEXIST" EEXIST write "R $g +"
+errcase "R pid after R pid +: EEXIST" EEXIST write "R $g"
+errcase "U pid +: EINVAL" EINVAL write "U $g +"
+"$T" write "U $g" >/dev/null
+is "stats: none followed after U" "$(stat_value inheriting)" 0
+errcase "+ with no blank before it: EINVAL" EINVAL write "R $g+"
+errcase "two +: EINVAL" EINVAL write "R $g + +"
+errcase "+ before the pid: EINVAL" EINVAL write "R + $g"
+errcase "+ and more: EINVAL" EINVAL write "R $g +x"
+errcase "tabs and a newline around +: OK" OK write "R $g	+ 
+"
+"$T" write "U $g" >/dev/null
+
+# tree_case NAME N PAGES DEPTH: vmprof-t forktree forks N children at
+# once, each a chain of DEPTH processes touching PAGES pages and spinning
+# 2 ms.  Every process of the tree has exactly one last record (EXITED),
+# carrying its forker's pid, and the records of the tree below the forker
+# add up to the forker's getrusage(RUSAGE_CHILDREN), which counts every
+# descendant reaped: faults exactly, CPU to the microsecond (rusage is in
+# microseconds, truncated for user and system time each).
+tree_case() {
+	local name=$1 n=$2 pages=$3 depth=$4 f=$tmp/tree.$1 i0 fp rp
+	i0=$(stat_value inherited)
+	"$T" read --until-file "$f.stop" --ms 300000 > "$f.rec" &
+	rp=$!
+	sleep 0.3
+	"$T" forktree "$n" "$pages" "$depth" > "$f.out" &
+	fp=$!
+	wait $fp
+	is "$name: forktree exited 0" $? 0
+	for _ in $(seq 600); do
+		awk -v p=$fp '$1 == "rec" && $9 == p && $10 % 2 == 1 { f = 1 } END { exit !f }' \
+			"$f.rec" && break
+		sleep 0.1
+	done
+	touch "$f.stop"
+	wait $rp
+	is "$name: processes in the tree" "$(grep -c '^proc' "$f.out")" $((n * depth + 1))
+	is "$name: stats counts those registered at fork" \
+		$(($(stat_value inherited) - i0)) $((n * depth))
+	# One EXITED record per process below the forker, with its forker's pid.
+	is "$name: every child's last record is EXITED, with its parent's pid" \
+		"$(awk -v fp=$fp '
+			FNR == NR { if ($1 == "proc" && $2 != fp) want[$2] = $3; next }
+			$1 == "rec" && ($9 in want) && $10 == 1 {
+				if ($11 == want[$9]) ok[$9]++; else bad++
+			}
+			END {
+				for (p in want) if (ok[p] != 1) bad++
+				print bad + 0
+			}' "$f.out" "$f.rec")" 0
+	is "$name: the forker's records carry its parent's pid" \
+		"$(awk -v fp=$fp '$1 == "rec" && $9 == fp { print $11; exit }' "$f.rec")" $$
+	read -r _ cmin cmaj ccpu < <(grep '^children' "$f.out")
+	read -r rmin rmaj rcpu < <(awk -v fp=$fp '
+		FNR == NR { if ($1 == "proc" && $2 != fp) in_tree[$2] = 1; next }
+		$1 == "rec" && ($9 in in_tree) { c += $5; mi += $6; ma += $7 }
+		END { printf "%.0f %.0f %.0f\n", mi, ma, c }' "$f.out" "$f.rec")
+	diag "$name: recorded $rmin minor, $rmaj major, $rcpu ns; RUSAGE_CHILDREN $cmin, $cmaj, $ccpu ns"
+	is "$name: minor faults add up to RUSAGE_CHILDREN" "$rmin" "$cmin"
+	is "$name: major faults add up to RUSAGE_CHILDREN" "$rmaj" "$cmaj"
+	in_range "$name: CPU ns minus RUSAGE_CHILDREN's" $((rcpu - ccpu)) -5000 5000
+	is "$name: the reader lost nothing" "$(awk '$1 == "lost" { print $2 }' "$f.rec")" 0
+}
+tree_case burst 200 40 1
+tree_case depth 5 20 3
+is "the whole trees left the registry" "$(registered)" ""
+is "stats: none followed at the end" "$(stat_value inheriting)" 0
+
+# max_pids bounds the tree: with 5, the forker and 4 of its 10 children
+# (alive at once) are registered, and the 6 others are refused and counted.
+old_max=$(cat $PARAMS/max_pids)
+echo 5 > $PARAMS/max_pids
+r0=$(stat_value inherit_refused)
+"$T" read --until-file "$tmp/max.stop" --ms 120000 > "$tmp/max.rec" &
+rp=$!
+sleep 0.3
+"$T" forktree 10 10 1 > "$tmp/max.out" &
+fp=$!
+wait $fp
+for _ in $(seq 600); do
+	awk -v p=$fp '$1 == "rec" && $9 == p && $10 % 2 == 1 { f = 1 } END { exit !f }' \
+		"$tmp/max.rec" && break
+	sleep 0.1
+done
+touch "$tmp/max.stop"
+wait $rp
+echo "$old_max" > $PARAMS/max_pids
+is "max_pids 5: 6 forks refused, counted in stats" $(($(stat_value inherit_refused) - r0)) 6
+is "max_pids 5: 5 processes have records" \
+	"$(awk '$1 == "rec" { p[$9] = 1 } END { print length(p) }' "$tmp/max.rec")" 5
+
 # --------------------------------------------------------- many readers
 for _ in 1 2 3 4 5; do spawn_sleeper; "$T" write "R $sleeper" >/dev/null; done
 for i in 1 2 3; do
@@ -279,11 +377,13 @@ is "all unregistered" "$(stat_value registered)" 0
 cleanup_bg
 
 # -------------------------------------------------- ring overflow, lost
-# A ring of one page holds 64 records; 20 processes at 20 Hz write 400 a
-# second, and a reader that sleeps a second between looks loses most.
+# A ring of one page holds 32 records (max_pids is lowered to 16, two
+# ticks' worth); 16 processes at 20 Hz write 320 a second, and a reader
+# that sleeps a second between looks loses most.
 reload_module buffer_pages=1
-is "stats shows a ring of 64 records" "$(stat_value capacity)" 64
-for _ in $(seq 20); do spawn_sleeper; "$T" write "R $sleeper" >/dev/null; done
+is "stats shows a ring of 32 records" "$(stat_value capacity)" 32
+is "max_pids lowered to half the ring" "$(stat_value max_pids)" 16
+for _ in $(seq 16); do spawn_sleeper; "$T" write "R $sleeper" >/dev/null; done
 h0=$(stat_value head)
 "$T" read --sleep-ms 1000 --ms 3000 > "$tmp/slow"
 h1=$(stat_value head)
