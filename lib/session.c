@@ -131,14 +131,15 @@ void vmprof_session_close(struct vmprof_session *s)
 	free(s);
 }
 
-static int command(struct vmprof_session *s, char op, pid_t pid)
+static int command(struct vmprof_session *s, char op, pid_t pid,
+		   const char *suffix)
 {
 	char buf[VMPROF_CMD_MAX];
 	int n;
 
 	if (pid <= 0)
 		return -EINVAL;
-	n = snprintf(buf, sizeof(buf), "%c %d\n", op, (int)pid);
+	n = snprintf(buf, sizeof(buf), "%c %d%s\n", op, (int)pid, suffix);
 	if (n < 0 || (size_t)n >= sizeof(buf))
 		return -EINVAL;
 	/* One command per write(2); the module answers with an errno. */
@@ -149,12 +150,17 @@ static int command(struct vmprof_session *s, char op, pid_t pid)
 
 int vmprof_register(struct vmprof_session *s, pid_t pid)
 {
-	return command(s, 'R', pid);
+	return command(s, 'R', pid, "");
+}
+
+int vmprof_register_tree(struct vmprof_session *s, pid_t pid)
+{
+	return command(s, 'R', pid, " +");
 }
 
 int vmprof_unregister(struct vmprof_session *s, pid_t pid)
 {
-	return command(s, 'U', pid);
+	return command(s, 'U', pid, "");
 }
 
 /* Read a whole small /proc file into a NUL-terminated malloc'd buffer. */
@@ -232,7 +238,9 @@ int vmprof_stats_parse(const char *text, struct vmprof_stats *st)
 		K(ticks), K(records), K(head), K(capacity), K(registered),
 		K(max_pids), K(period_ms), K(overruns), K(samples),
 		K(cost_last_ns), K(cost_max_ns), K(cost_total_ns),
-		K(cost_per_sample_ns),
+		K(cost_per_sample_ns), K(last_deferred), K(fork_hook),
+		K(inheriting), K(inherited), K(inherit_refused),
+		K(inherit_dropped),
 #undef K
 	};
 	const char *p = text;
@@ -315,6 +323,8 @@ const char *vmprof_strerror(int err)
 		return "permission denied";
 	case ENOSPC:
 		return "too many processes registered (module parameter max_pids)";
+	case EOPNOTSUPP:
+		return "this kernel has no sched_process_fork tracepoint: children cannot be followed";
 	case EPROTO:
 		return "the module's ring ABI does not match this libvmprof";
 	case EBADMSG:

@@ -53,6 +53,12 @@ void vmprof_session_close(struct vmprof_session *s);
 int vmprof_register(struct vmprof_session *s, pid_t pid);
 int vmprof_unregister(struct vmprof_session *s, pid_t pid);
 
+/* Register a process and, at fork, every process it forks from now on, and
+ * theirs ("R <pid> +"); records of those carry the forker's pid in ppid.
+ * Errors as vmprof_register(), and -EOPNOTSUPP on a kernel without the
+ * sched_process_fork tracepoint.  Since libvmprof.so.2 (VMPROF_0.3). */
+int vmprof_register_tree(struct vmprof_session *s, pid_t pid);
+
 /**
  * vmprof_list() - the registered processes
  * @pids:  array filled with up to @max pids
@@ -92,6 +98,12 @@ struct vmprof_stats {
 	uint64_t cost_max_ns;
 	uint64_t cost_total_ns;
 	uint64_t cost_per_sample_ns;
+	uint64_t last_deferred;
+	uint64_t fork_hook;
+	uint64_t inheriting;
+	uint64_t inherited;
+	uint64_t inherit_refused;
+	uint64_t inherit_dropped;
 };
 
 int vmprof_stats_read(struct vmprof_session *s, struct vmprof_stats *st);

@@ -22,7 +22,7 @@ PKGDIR=${PKGDIR:-/tmp/vmprof-$VERSION-packages}
 export DEBIAN_FRONTEND=noninteractive LC_ALL=C.UTF-8
 unset MAKEFLAGS MFLAGS MAKELEVEL # a sub-make of our own, not of the caller's
 
-PKGS=(vmprof-dkms vmprof-utils libvmprof0 libvmprof-dev)
+PKGS=(vmprof-dkms vmprof-utils libvmprof2 libvmprof-dev)
 LIST=/etc/apt/sources.list.d/vmprof-packaging-test.list
 LOGS=$PKGDIR/logs
 
@@ -224,7 +224,7 @@ deb_has() {
 }
 ma=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
 srcfiles=()
-for f in dkms.conf Kbuild main.c ring.c sampler.c registry.c status.c compat.h vmprof_mod.h \
+for f in dkms.conf Kbuild main.c ring.c sampler.c registry.c status.c inherit.c compat.h vmprof_mod.h \
 	vmprof_abi.h kernel-probes.sh probes/mmdrop_sched.c probes/vm_flags_clear.c; do
 	srcfiles+=("/usr/src/vmprof-$VERSION/$f")
 done
@@ -233,8 +233,8 @@ check "vmprof-dkms has the module's sources and dkms.conf in /usr/src/vmprof-$VE
 	/lib/udev/rules.d/60-vmprof.rules \
 	/usr/share/doc/vmprof-dkms/examples/modules-load.d/vmprof.conf \
 	/usr/share/doc/vmprof-dkms/examples/modprobe.d/vmprof.conf
-check "libvmprof0 has libvmprof.so.0" \
-	deb_has libvmprof0 "/usr/lib/$ma/libvmprof.so.0"
+check "libvmprof2 has libvmprof.so.2" \
+	deb_has libvmprof2 "/usr/lib/$ma/libvmprof.so.2"
 check "libvmprof-dev has vmprof.h, vmprof_abi.h, the .so link, libvmprof.pc, libvmprof.3" \
 	deb_has libvmprof-dev /usr/include/vmprof.h /usr/include/vmprof_abi.h \
 	"/usr/lib/$ma/libvmprof.so" "/usr/lib/$ma/pkgconfig/libvmprof.pc" \
@@ -505,10 +505,10 @@ check "removing the packages removes the module from DKMS and /lib/modules" remo
 # The README's way for a user who downloaded the .debs: apt installs them
 # from the files (the tools need the library package).
 rm -f "$LIST"
-step apt-install-files "apt install ./vmprof-dkms_*.deb ./vmprof-utils_*.deb ./libvmprof0_*.deb" \
-	sh -c "cd '$deb_dir' && apt-get install -y -q ./vmprof-dkms_*.deb ./vmprof-utils_*.deb ./libvmprof0_*.deb"
+step apt-install-files "apt install ./vmprof-dkms_*.deb ./vmprof-utils_*.deb ./libvmprof2_*.deb" \
+	sh -c "cd '$deb_dir' && apt-get install -y -q ./vmprof-dkms_*.deb ./vmprof-utils_*.deb ./libvmprof2_*.deb"
 check "... and DKMS installed the module for $KREL" dkms_has "$KREL"
-step apt-purge-again "apt-get purge, again" apt-get purge -y -q vmprof-dkms vmprof-utils libvmprof0
+step apt-purge-again "apt-get purge, again" apt-get purge -y -q vmprof-dkms vmprof-utils libvmprof2
 check "... and it is all gone again" removed
 
 # -------------------------------------------------------------- rpms --
@@ -538,7 +538,7 @@ check "rpm vmprof: the four tools, their man pages and vmprof-lab's parts" \
 	/usr/bin/vmprof-lab /usr/share/man/man1/vmprof.1 /usr/share/man/man1/vmprof-lab.1 \
 	/usr/share/man/man1/vmprof-monitor.1 /usr/share/man/man1/vmprof-work.1 \
 	"${labfiles[@]}"
-check "rpm vmprof-libs: libvmprof.so.0" rpm_has vmprof-libs "$libdir/libvmprof.so.0"
+check "rpm vmprof-libs: libvmprof.so.2" rpm_has vmprof-libs "$libdir/libvmprof.so.2"
 check "rpm vmprof-devel: headers, .so link, libvmprof.pc, libvmprof.3" \
 	rpm_has vmprof-devel /usr/include/vmprof.h /usr/include/vmprof_abi.h \
 	"$libdir/libvmprof.so" "$libdir/pkgconfig/libvmprof.pc" /usr/share/man/man3/libvmprof.3

@@ -14,7 +14,10 @@ const char stats_usage[] =
 "Show /proc/vmprof/stats: ticks run, records written, registered processes,\n"
 "the period, ticks skipped because the sampler ran late (overruns), and\n"
 "the sampler's own cost: last, longest and mean time of a tick, and the\n"
-"mean cost of sampling one process once.\n"
+"mean cost of sampling one process once; and for process trees (R <pid> +),\n"
+"the processes whose children are followed, those registered at fork, and\n"
+"the forks not followed: at max_pids (refused) or in a burst faster than\n"
+"the module's pool refills (dropped).\n"
 "\n"
 "Examples:\n"
 "  vmprof stats\n"
@@ -49,5 +52,12 @@ int cmd_stats(int argc, char **argv)
 	       st.ticks ? (double)st.cost_total_ns / (double)st.ticks / 1e3 : 0.0);
 	printf("per process       %.2f us per sample (%" PRIu64 " samples)\n",
 	       (double)st.cost_per_sample_ns / 1e3, st.samples);
+	if (st.fork_hook)
+		printf("process trees     %" PRIu64 " followed, %" PRIu64
+		       " registered at fork, %" PRIu64 " refused, %" PRIu64
+		       " dropped\n", st.inheriting, st.inherited,
+		       st.inherit_refused, st.inherit_dropped);
+	else
+		printf("process trees     unavailable (no sched_process_fork tracepoint)\n");
 	return util_close_stdout();
 }

@@ -113,8 +113,8 @@ check "a second register says already registered" grep -q 'already registered' "
 # nobody may not be able to reach the build tree (a clone in root's 0700
 # home): a world-readable copy of the program and its library.
 pub=$(mktemp -d) && chmod 755 "$pub" &&
-	cp "$B/utils/.libs/vmprof" "$B"/lib/.libs/libvmprof.so.0 "$pub"/ &&
-	chmod 755 "$pub/vmprof" "$pub/libvmprof.so.0"
+	cp "$B/utils/.libs/vmprof" "$B"/lib/.libs/libvmprof.so.2 "$pub"/ &&
+	chmod 755 "$pub/vmprof" "$pub/libvmprof.so.2"
 setpriv --reuid 65534 --regid 65534 --clear-groups \
 	env LD_LIBRARY_PATH="$pub" "$pub/vmprof" register 1 2> "$tmp/e4"
 check "nobody registering init: not permitted" grep -q 'not permitted' "$tmp/e4"
