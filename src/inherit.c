@@ -163,14 +163,16 @@ static void vmprof_fork_probe(void *data, struct task_struct *parent,
 	p->inherit = true;
 	p->last_ns = ktime_get_ns();
 	INIT_LIST_HEAD(&p->last_node);
+	/* Counted before it is visible: a "U" of it may come at once. */
+	atomic_inc(&vp->nr_inherit);
 	if (vmprof_hash_add(vp, p, true)) {
 		/* "R <child>" won the race: it is watched already. */
+		atomic_dec(&vp->nr_inherit);
 		atomic_dec(&vp->nr_slots);
 		if (llist_add(&p->free, &vp->free_list))
 			queue_work(system_wq, &vp->free_work);
 		goto out;
 	}
-	atomic_inc(&vp->nr_inherit);
 	atomic_long_inc(&vp->inherited);
 	queue_work(system_wq, &vp->adopt_work);
 out:

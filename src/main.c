@@ -146,9 +146,6 @@ static int __init vmprof_init(void)
 	err = vmprof_inherit_init(vp);
 	if (err)
 		goto err_free_ring;
-	err = vmprof_proc_init(vp);
-	if (err)
-		goto err_inherit_exit;
 
 	vp->misc.minor = MISC_DYNAMIC_MINOR;
 	vp->misc.name = "vmprof";
@@ -156,14 +153,18 @@ static int __init vmprof_init(void)
 	vp->misc.mode = 0444;
 	err = misc_register(&vp->misc);
 	if (err)
-		goto err_remove_proc;
+		goto err_inherit_exit;
+	/* Last: from now on processes register, and nothing fails after. */
+	err = vmprof_proc_init(vp);
+	if (err)
+		goto err_misc_deregister;
 
 	pr_info("loaded, period %u ms, ring of %llu records, max_pids %u\n",
 		period_ms, vp->capacity, max_pids);
 	return 0;
 
-err_remove_proc:
-	vmprof_proc_exit(vp);
+err_misc_deregister:
+	misc_deregister(&vp->misc);
 err_inherit_exit:
 	vmprof_inherit_exit(vp);
 err_free_ring:

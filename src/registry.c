@@ -232,8 +232,8 @@ static bool vmprof_take_births(struct vmprof *vp)
  * @vp: the instance, with @vp->lock held
  *
  * Until then the sampler does not see them; their baseline is their fork,
- * so their first record covers everything they did.  "R", "U", the status
- * file and the tick adopt them first, so they find only listed entries.
+ * so their first record covers everything they did.  "R", "U" and the
+ * status file adopt them too, so that they see only listed entries.
  */
 void vmprof_adopt_locked(struct vmprof *vp)
 {
@@ -366,8 +366,14 @@ int vmprof_unregister(struct vmprof *vp, struct file *file, pid_t nr)
 	}
 
 	mutex_lock(&vp->lock);
-	vmprof_adopt_locked(vp);
 	p = vmprof_lookup_rcu(vp, pid);
+	/*
+	 * After the lookup: the fork hook may enter a child in the hash at
+	 * any moment, and it puts it on vp->births in the same hash_lock
+	 * section, so whatever the lookup found is listed once this drains
+	 * vp->births.
+	 */
+	vmprof_adopt_locked(vp);
 	if (p) {
 		/* Keep what it did since the last tick. */
 		err = vmprof_sample_last(vp, p);

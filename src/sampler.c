@@ -26,6 +26,7 @@
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
+#include <linux/string.h>
 #include <linux/timekeeping.h>
 
 #include "compat.h"
@@ -139,9 +140,12 @@ static u64 vmprof_delta(u64 now, u64 then)
  */
 static bool vmprof_task_done(struct task_struct *task)
 {
-	return READ_ONCE(task->exit_state) && thread_group_empty(task) &&
-	       READ_ONCE(task->__state) == TASK_DEAD &&
-	       vmprof_task_off_cpu(task);
+	if (!READ_ONCE(task->exit_state) || !thread_group_empty(task) ||
+	    READ_ONCE(task->__state) != TASK_DEAD)
+		return false;
+	/* on_cpu read after __state, also on weakly ordered CPUs. */
+	smp_rmb();
+	return vmprof_task_off_cpu(task);
 }
 
 /*
@@ -185,6 +189,15 @@ static bool vmprof_sample(struct vmprof *vp, struct vmprof_proc *p, u64 now_ns,
 	rec->min_flt = vmprof_delta(c.min_flt, p->last.min_flt);
 	rec->maj_flt = vmprof_delta(c.maj_flt, p->last.maj_flt);
 	rec->rss_kb = vmprof_rss_kb(p, task);
+	/*
+	 * Without task_lock(), as the scheduler's tracepoints copy it: an
+	 * exec renaming the task at this moment can leave a mix of the two
+	 * names in this one record, never an unterminated string.  A
+	 * longer comm than the record's 16 bytes would be cut.
+	 */
+	BUILD_BUG_ON(sizeof(task->comm) < sizeof(rec->comm));
+	memcpy(rec->comm, task->comm, sizeof(rec->comm));
+	rec->comm[sizeof(rec->comm) - 1] = '\0';
 	rec->flags = flags;
 	p->last = c;
 	vmprof_ring_commit(vp, rec);

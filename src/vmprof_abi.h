@@ -115,9 +115,13 @@ struct vmprof_ring_header {
  *		 that forked it; otherwise its parent when it was registered.
  *		 In the same pid namespace as @pid; 0 if not visible there.
  * @reserved0:	 0
+ * @comm:	 the process's name at the sample (the leader's comm, as in
+ *		 /proc/PID/comm), NUL-terminated: it names processes that are
+ *		 gone before a reader could look them up in /proc
  * @reserved:	 0; room for later fields within the same record size
  *
- * Version 1 of the ABI had 64-byte records without @ppid and @reserved.
+ * Version 1 of the ABI had 64-byte records, without @ppid, @comm and
+ * @reserved.
  */
 struct vmprof_record {
 	__u64 seq;
@@ -131,7 +135,8 @@ struct vmprof_record {
 	__u32 flags;
 	__u32 ppid;
 	__u32 reserved0;
-	__u64 reserved[7];
+	char comm[16];
+	__u64 reserved[5];
 };
 
 #endif /* _VMPROF_ABI_H */

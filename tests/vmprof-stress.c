@@ -8,7 +8,7 @@
  *   vmprof-stress chaos [--writers N] [--writes N] [--fuzz N] [--readers N]
  *                       [--pool N] [--lifetime-ms MS] [--no-params]
  *	A pool of child processes that fault memory, start threads and exit
- *	at random, some forking a child of their own, reaped by their parent
+ *	at random, half forking children of their own, reaped by their parent
  *	(a process of their own) as soon as they exit and respawned; N writer
  *	threads doing --writes random "R <pid>", "R <pid> +" (the process and
  *	what it forks) and "U <pid>" each over that pool, through descriptors they
@@ -243,9 +243,13 @@ static void child_main(uint64_t s)
 	uint64_t end = now_ns() + (uint64_t)lifetime_us * 1000;
 	int nthreads = (int)rnd_below(&s, 3);
 	bool leader_first = rnd_below(&s, 4) == 0;
-	/* A third fork a child of their own at some point of their life. */
-	uint64_t fork_at = rnd_below(&s, 3) ? UINT64_MAX :
-			   now_ns() + rnd_below(&s, (uint64_t)lifetime_us) * 1000;
+	/*
+	 * Half fork children of their own, one at a time, one a round (a
+	 * round is a few milliseconds): the writers' "R <pid> +" must find
+	 * them forking while registered, and their "U <pid>" comes within
+	 * milliseconds.
+	 */
+	bool forker = rnd_below(&s, 2) == 0;
 	pid_t grandchild = -1;
 	pthread_t th[2];
 
@@ -257,7 +261,9 @@ static void child_main(uint64_t s)
 		size_t len = (1 + rnd_below(&s, 128)) * 4096;
 		char *p;
 
-		if (grandchild < 0 && now_ns() >= fork_at) {
+		if (grandchild > 0 && waitpid(grandchild, NULL, WNOHANG) == grandchild)
+			grandchild = -1;
+		if (forker && grandchild < 0) {
 			/* Its one thread faults, sleeps and exits. */
 			grandchild = fork();
 			if (grandchild == 0) {
@@ -266,7 +272,7 @@ static void child_main(uint64_t s)
 				if (p != MAP_FAILED)
 					for (size_t i = 0; i < 16 * 4096; i += 4096)
 						p[i] = 1;
-				sleep_us((long)rnd_below(&s, 30000));
+				sleep_us((long)rnd_below(&s, 5000));
 				_exit(0);
 			}
 		}
@@ -654,6 +660,8 @@ static const char *record_problem(const struct vmprof_record *r, uint64_t prev_t
 		return "ppid out of range";
 	if (r->reserved0)
 		return "reserved0 not 0";
+	if (!memchr(r->comm, '\0', sizeof(r->comm)))
+		return "comm not terminated";
 	for (size_t i = 0; i < sizeof(r->reserved) / sizeof(r->reserved[0]); i++)
 		if (r->reserved[i])
 			return "reserved not 0";

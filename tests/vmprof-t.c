@@ -23,7 +23,9 @@
  *                       before it did
  *        --sleep-ms MS  sleep MS between polls (a slow reader)
  *        --from-start   begin at the oldest record still in the ring
- *   vmprof-t forktree N PAGES [DEPTH]     register self with "R <pid> +",
+ *   vmprof-t forktree N PAGES [DEPTH]     register self with "R <pid> +"
+ *                                         (unless registered already, as
+ *                                         by vmprof run),
  *                                         fork N children at once, each
  *                                         a chain of DEPTH processes (each
  *                                         forks the next and reaps it),
@@ -44,7 +46,7 @@
  *                                         "released" or "timed out")
  *
  * Record lines: "rec SEQ TIME_NS INTERVAL_NS CPU_NS MIN MAJ RSS_KB PID FLAGS
- * PPID".
+ * PPID COMM" (COMM with blanks as '_', "-" if empty).
  * At the end of read: "end NEXT" (the record number after the last one
  * looked at), "period MS" (from the ring header), "lost N" and "torn N".
  */
@@ -152,13 +154,15 @@ static int cmd_write(int argc, char **argv, int hex)
 	return do_write((const char *)buf, len);
 }
 
-static int register_self_as(const char *suffix)
+/* Register self; with @may_exist, being registered already is fine. */
+static int register_self_as(const char *suffix, int may_exist)
 {
 	char cmd[32];
 	int fd = open(VMPROF_STATUS_PATH, O_WRONLY);
 	int len = snprintf(cmd, sizeof(cmd), "R %d%s\n", (int)getpid(), suffix);
 
-	if (fd < 0 || write(fd, cmd, (size_t)len) != len) {
+	if (fd < 0 || (write(fd, cmd, (size_t)len) != len &&
+		       !(may_exist && errno == EEXIST))) {
 		perror("register");
 		return -1;
 	}
@@ -168,7 +172,7 @@ static int register_self_as(const char *suffix)
 
 static int register_self(void)
 {
-	return register_self_as("");
+	return register_self_as("", 0);
 }
 
 static void sleep_ms(long ms)
@@ -313,7 +317,7 @@ static int cmd_forktree(int argc, char **argv)
 		fprintf(stderr, "usage: vmprof-t forktree N PAGES [DEPTH]\n");
 		return 2;
 	}
-	if (register_self_as(" +") || pipe(go))
+	if (register_self_as(" +", 1) || pipe(go))
 		return 1;
 	fflush(stdout);
 	for (long i = 0; i < n; i++) {
@@ -453,12 +457,17 @@ static int cmd_read(int argc, char **argv)
 			seen++;
 			if (pid >= 0 && rec.pid != (uint32_t)pid)
 				continue;
+			rec.comm[sizeof(rec.comm) - 1] = '\0';
+			for (char *c = rec.comm; *c; c++)
+				if (*c <= ' ')
+					*c = '_';
 			printf("rec %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64
-			       " %" PRIu64 " %" PRIu64 " %" PRIu64 " %u %u %u\n",
+			       " %" PRIu64 " %" PRIu64 " %" PRIu64 " %u %u %u %s\n",
 			       next, (uint64_t)rec.time_ns,
 			       (uint64_t)rec.interval_ns, (uint64_t)rec.cpu_ns,
 			       (uint64_t)rec.min_flt, (uint64_t)rec.maj_flt,
-			       (uint64_t)rec.rss_kb, rec.pid, rec.flags, rec.ppid);
+			       (uint64_t)rec.rss_kb, rec.pid, rec.flags, rec.ppid,
+			       rec.comm[0] ? rec.comm : "-");
 			if (until >= 0 && rec.pid == (uint32_t)until &&
 			    (rec.flags & (VMPROF_REC_EXITED |
 					  VMPROF_REC_UNREGISTERED)))
