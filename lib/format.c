@@ -21,11 +21,14 @@
 #define PROCESS_TAG	"# process pid="
 
 enum { C_TIME, C_PID, C_NR, C_INTERVAL, C_MIN, C_MAJ, C_CPU, C_RSS, C_FLAGS,
-       C_COUNT };
+       C_PPID, C_COUNT };
+
+_Static_assert(C_COUNT == sizeof(((struct vmprof_reader *)0)->col) /
+	       sizeof(int), "struct vmprof_reader has a column per field");
 
 static const char *const col_names[C_COUNT] = {
 	"time_ns", "pid", "nr_pids", "interval_ns", "min_flt", "maj_flt",
-	"cpu_ns", "rss_kb", "flags",
+	"cpu_ns", "rss_kb", "flags", "ppid",
 };
 
 int vmprof_format_parse(const char *name, enum vmprof_format *fmt)
@@ -54,6 +57,7 @@ void vmprof_row_from_record(struct vmprof_row *row,
 	row->cpu_ns = rec->cpu_ns;
 	row->rss_kb = rec->rss_kb;
 	row->flags = rec->flags;
+	row->ppid = rec->ppid;
 }
 
 double vmprof_row_cpu_util(const struct vmprof_row *row)
@@ -67,6 +71,7 @@ void vmprof_row_add(struct vmprof_row *sum, const struct vmprof_row *row)
 	if (!sum->nr_pids)
 		sum->time_ns = row->time_ns;
 	sum->pid = 0;
+	sum->ppid = 0;
 	sum->flags = 0;
 	sum->nr_pids += row->nr_pids ? row->nr_pids : 1;
 	if (row->interval_ns > sum->interval_ns)
@@ -100,8 +105,8 @@ int vmprof_write_header(FILE *f, enum vmprof_format fmt, int aggregate,
 		n = fprintf(f, "time_ns%cnr_pids%cinterval_ns%cmin_flt%cmaj_flt%ccpu_ns%ccpu_util%crss_kb\n",
 			    sep, sep, sep, sep, sep, sep, sep);
 	else if (n >= 0)
-		n = fprintf(f, "time_ns%cpid%cinterval_ns%cmin_flt%cmaj_flt%ccpu_ns%ccpu_util%crss_kb%cflags\n",
-			    sep, sep, sep, sep, sep, sep, sep, sep);
+		n = fprintf(f, "time_ns%cpid%cinterval_ns%cmin_flt%cmaj_flt%ccpu_ns%ccpu_util%crss_kb%cflags%cppid\n",
+			    sep, sep, sep, sep, sep, sep, sep, sep, sep);
 	return stream_status(f, n);
 }
 
@@ -215,8 +220,10 @@ int vmprof_write_row(FILE *f, enum vmprof_format fmt, int aggregate,
 	p = put_u64(put_key(p, fmt, 5, "cpu_ns"), row->cpu_ns);
 	p = put_util(put_key(p, fmt, 6, "cpu_util"), row);
 	p = put_u64(put_key(p, fmt, 7, "rss_kb"), row->rss_kb);
-	if (!aggregate)
+	if (!aggregate) {
 		p = put_u64(put_key(p, fmt, 8, "flags"), row->flags);
+		p = put_u64(put_key(p, fmt, 9, "ppid"), row->ppid);
+	}
 	if (fmt == VMPROF_FMT_JSON)
 		*p++ = '}';
 	*p++ = '\n';
@@ -389,7 +396,7 @@ int vmprof_reader_line(struct vmprof_reader *rd, const char *line,
 			return -EBADMSG;
 	}
 	if (v[C_PID] > UINT32_MAX || v[C_NR] > UINT32_MAX ||
-	    v[C_FLAGS] > UINT32_MAX)
+	    v[C_FLAGS] > UINT32_MAX || v[C_PPID] > UINT32_MAX)
 		return -EBADMSG;
 	memset(row, 0, sizeof(*row));
 	row->time_ns = v[C_TIME];
@@ -401,5 +408,6 @@ int vmprof_reader_line(struct vmprof_reader *rd, const char *line,
 	row->cpu_ns = v[C_CPU];
 	row->rss_kb = v[C_RSS];
 	row->flags = (uint32_t)v[C_FLAGS];
+	row->ppid = (uint32_t)v[C_PPID];	/* 0 in files without the column */
 	return 1;
 }

@@ -167,7 +167,9 @@ int vmprof_format_parse(const char *name, enum vmprof_format *fmt);
 
 /**
  * struct vmprof_row - one line of a data file: a record, or a tick summed
- * over processes (pid 0, nr_pids > 0, flags 0)
+ * over processes (pid 0, nr_pids > 0, flags 0, ppid 0).  @ppid is the
+ * record's (0 when a file has no ppid column: written before
+ * libvmprof.so.2).
  */
 struct vmprof_row {
 	uint64_t time_ns;
@@ -179,6 +181,7 @@ struct vmprof_row {
 	uint64_t cpu_ns;
 	uint64_t rss_kb;
 	uint32_t flags;
+	uint32_t ppid;
 };
 
 /* The row of one record. */
@@ -206,7 +209,7 @@ int vmprof_write_row(FILE *f, enum vmprof_format fmt, int aggregate,
 struct vmprof_reader {
 	unsigned long line;
 	int ncols;
-	int col[9];
+	int col[10];
 	char sep;
 	int aggregate;
 };

@@ -62,7 +62,7 @@ static int same(const struct vmprof_row *a, const struct vmprof_row *b, int n)
 		    a[i].interval_ns != b[i].interval_ns ||
 		    a[i].min_flt != b[i].min_flt || a[i].maj_flt != b[i].maj_flt ||
 		    a[i].cpu_ns != b[i].cpu_ns || a[i].rss_kb != b[i].rss_kb ||
-		    a[i].flags != b[i].flags)
+		    a[i].flags != b[i].flags || a[i].ppid != b[i].ppid)
 			return 0;
 	return 1;
 }
@@ -72,11 +72,12 @@ static void test_roundtrip(void)
 	struct vmprof_row in[2] = {
 		{ .time_ns = 5000000000ULL, .pid = 42, .nr_pids = 1,
 		  .interval_ns = 50000000, .min_flt = 1234, .maj_flt = 5,
-		  .cpu_ns = 25000000, .rss_kb = 8192, .flags = 0 },
+		  .cpu_ns = 25000000, .rss_kb = 8192, .flags = 0,
+		  .ppid = 7 },
 		{ .time_ns = 5050000000ULL, .pid = 42, .nr_pids = 1,
 		  .interval_ns = 50000000, .min_flt = UINT64_MAX / 2,
 		  .maj_flt = 0, .cpu_ns = 0, .rss_kb = 0,
-		  .flags = VMPROF_REC_EXITED },
+		  .flags = VMPROF_REC_EXITED, .ppid = 7 },
 	};
 	struct vmprof_row out[2];
 	struct vmprof_reader rd;
@@ -85,9 +86,9 @@ static void test_roundtrip(void)
 	csv = format_rows(VMPROF_FMT_CSV, 0, in, 2);
 	is_str(csv,
 	       "# vmprof-data 1 layout=per-process period_ms=50\n"
-	       "time_ns,pid,interval_ns,min_flt,maj_flt,cpu_ns,cpu_util,rss_kb,flags\n"
-	       "5000000000,42,50000000,1234,5,25000000,0.5000,8192,0\n"
-	       "5050000000,42,50000000,9223372036854775807,0,0,0.0000,0,1\n",
+	       "time_ns,pid,interval_ns,min_flt,maj_flt,cpu_ns,cpu_util,rss_kb,flags,ppid\n"
+	       "5000000000,42,50000000,1234,5,25000000,0.5000,8192,0,7\n"
+	       "5050000000,42,50000000,9223372036854775807,0,0,0.0000,0,1,7\n",
 	       "CSV per process: golden text");
 	is_u64(parse_all(csv, &rd, out, 2), 2, "CSV parses back to two rows");
 	ok(same(in, out, 2), "CSV round trip is exact");
@@ -98,13 +99,14 @@ static void test_roundtrip(void)
 	is_str(json,
 	       "{\"time_ns\":5000000000,\"pid\":42,\"interval_ns\":50000000,"
 	       "\"min_flt\":1234,\"maj_flt\":5,\"cpu_ns\":25000000,"
-	       "\"cpu_util\":0.5000,\"rss_kb\":8192,\"flags\":0}\n",
+	       "\"cpu_util\":0.5000,\"rss_kb\":8192,\"flags\":0,\"ppid\":7}\n",
 	       "JSON lines: golden text");
 	free(csv);
 	free(tsv);
 	free(json);
 
 	in[0].pid = 0;
+	in[0].ppid = 0;
 	in[0].nr_pids = 3;
 	csv = format_rows(VMPROF_FMT_CSV, 1, in, 1);
 	is_str(csv,
@@ -116,6 +118,19 @@ static void test_roundtrip(void)
 	ok(rd.aggregate && out[0].nr_pids == 3 && out[0].pid == 0,
 	   "aggregate layout recognised");
 	free(csv);
+
+	/* Files written before the ppid column: ppid reads as 0. */
+	is_u64(parse_all("time_ns,pid,interval_ns,min_flt,maj_flt,cpu_ns,flags\n"
+			 "5000000000,42,50000000,1,2,3,0\n", &rd, out, 1),
+	       1, "a file without a ppid column parses");
+	ok(out[0].pid == 42 && out[0].ppid == 0 && out[0].cpu_ns == 3,
+	   "its rows have ppid 0");
+	/* Columns by name, in any order. */
+	is_u64(parse_all("ppid,cpu_ns,maj_flt,min_flt,interval_ns,pid,time_ns\n"
+			 "9,3,2,1,50000000,42,5000000000\n", &rd, out, 1),
+	       1, "columns in another order parse");
+	ok(out[0].pid == 42 && out[0].ppid == 9 && out[0].min_flt == 1 &&
+	   out[0].maj_flt == 2, "and are read by name");
 }
 
 static void test_malformed(void)

@@ -3,21 +3,27 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
+#include <string.h>
 
 #include "builtin.h"
 #include "util.h"
 #include "vmprof.h"
 
 const char register_usage[] =
-"Usage: vmprof register PID...\n"
+"Usage: vmprof register [-c] PID...\n"
 "\n"
 "Register processes with the vmprof module: from now on it samples their\n"
 "page faults and CPU time every period_ms.  A thread id registers its\n"
 "process.  You may register your own processes; others need root\n"
 "(CAP_SYS_PTRACE).  Watch the samples with vmprof-monitor.\n"
 "\n"
+"Options:\n"
+"  -c, --children  also register, at fork, every process it forks from now\n"
+"                  on, and theirs (children it has already are not)\n"
+"\n"
 "Examples:\n"
 "  vmprof register 1234 5678\n"
+"  vmprof register --children $(pgrep -o make)\n"
 "  vmprof register $(pgrep -d' ' postgres)\n";
 
 const char unregister_usage[] =
@@ -39,6 +45,17 @@ static int for_each_pid(int argc, char **argv, const char *usage,
 
 	if (rc >= 0)
 		return rc;
+	if (argc > 1 && (!strcmp(argv[1], "-c") || !strcmp(argv[1], "--children"))) {
+		if (op != vmprof_register)
+			return util_usage_error("--children is an option of register");
+		op = vmprof_register_tree;
+		argv++;
+		argc--;
+	}
+	if (argc > 1 && !strcmp(argv[1], "--")) {
+		argv++;
+		argc--;
+	}
 	if (argc < 2)
 		return util_usage_error("expected at least one PID");
 	for (int i = 1; i < argc; i++)

@@ -25,17 +25,20 @@ const char run_usage[] =
 "Usage: vmprof run [OPTION]... [--] COMMAND [ARG]...\n"
 "\n"
 "Run COMMAND under profiling: it is registered with the vmprof module before\n"
-"it executes its first instruction, so no fault is missed, and its samples\n"
-"(all threads) are recorded until it exits.  Then a summary is printed on\n"
-"standard error, with the command's rusage from wait4(2) and what it did\n"
-"between fork and its registration: the samples plus that equal the rusage.\n"
-"The exit status is COMMAND's (128+N if killed by signal N).\n"
-"Processes COMMAND forks are not followed.\n"
+"it executes its first instruction, so no fault is missed, and so is every\n"
+"process it forks, and they fork, at fork (the whole tree); the samples\n"
+"(all threads) are recorded until it exits.  Processes of the tree still\n"
+"running then are unregistered.  Then a summary is printed on standard\n"
+"error: per process and the tree's total, the rusage from wait4(2) of the\n"
+"command and of the descendants it and they waited for, and what the command\n"
+"did between fork and its registration: the samples plus that equal the\n"
+"rusage.  The exit status is COMMAND's (128+N if killed by signal N).\n"
 "\n"
 "Options:\n"
 "  -o, --output FILE   data file (default vmprof.csv; - for standard output)\n"
 "  -f, --format FMT    csv (default), tsv or json\n"
 "  -a, --aggregate     one row per tick instead of per process\n"
+"      --no-children   profile the command's process alone, not what it forks\n"
 "      --period MS     set the module's period_ms for the run (root; it is\n"
 "                      global, and restored afterwards)\n"
 "  -q, --quiet         no summary\n"
@@ -43,6 +46,7 @@ const char run_usage[] =
 "\n"
 "Examples:\n"
 "  vmprof run -- vmprof-work 256 R 20000 5\n"
+"  vmprof run -o build.csv -- make -j2\n"
 "  vmprof run -o sort.csv -- sort -S 1G big.txt -o /dev/null\n"
 "  vmprof run --period 10 -o fast.csv -- ./a.out\n"
 "  vmprof report sort.csv; vmprof plot sort.csv -o sort.png\n";
@@ -87,6 +91,11 @@ static void on_record(const struct vmprof_record *rec, void *arg)
 
 	vmprof_row_from_record(&row, rec);
 	report_add(arg, &row);
+}
+
+static void on_name(uint32_t pid, const char *command, void *arg)
+{
+	report_name(arg, pid, command);
 }
 
 /*
@@ -210,6 +219,7 @@ int cmd_run(int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "aggregate", no_argument, NULL, 'a' },
+		{ "no-children", no_argument, NULL, 'C' },
 		{ "period", required_argument, NULL, 'P' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -218,7 +228,7 @@ int cmd_run(int argc, char **argv)
 	struct stream_opts o = { .fmt = VMPROF_FMT_CSV };
 	const char *out = "vmprof.csv";
 	unsigned int period = 0, old_period = 0;
-	int go[2], ep[2], quiet = 0, c, err, rc, status = 0;
+	int go[2], ep[2], quiet = 0, children = 1, c, err, rc, status = 0;
 	struct stream_result res = { 0 };
 	struct vmprof_session *s;
 	struct sigaction sa;
@@ -240,6 +250,9 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'a':
 			o.aggregate = 1;
+			break;
+		case 'C':
+			children = 0;
 			break;
 		case 'P':
 			period = (unsigned int)util_parse_ulong(optarg, "period", 10, 60000);
@@ -283,6 +296,7 @@ int cmd_run(int argc, char **argv)
 
 	report_init(&rep);
 	o.on_record = on_record;
+	o.on_name = on_name;
 	o.arg = &rep;
 	if (pipe2(go, O_CLOEXEC) || pipe2(ep, O_CLOEXEC)) {
 		rc = util_fail("pipe: %s", strerror(errno));
@@ -297,7 +311,12 @@ int cmd_run(int argc, char **argv)
 	close(ep[1]);
 	/* Registered while it waits: the profile starts before exec. */
 	asleep = !wait_asleep(child);
-	err = vmprof_register(s, child);
+	err = children ? vmprof_register_tree(s, child) : vmprof_register(s, child);
+	if (err == -EOPNOTSUPP) {
+		util_warn("this kernel cannot follow the processes the command forks (no sched_process_fork tracepoint): profiling its own process only");
+		children = 0;
+		err = vmprof_register(s, child);
+	}
 	if (err) {
 		kill(child, SIGKILL);
 		waitpid(child, NULL, 0);
@@ -330,10 +349,9 @@ int cmd_run(int argc, char **argv)
 	/* Not reaped until its last record is in: it stays a zombie, so
 	 * the module reads its final counts. */
 	o.until_exit = child;
+	o.follow_tree = children;
 	command = join_args(argv + optind);
 	o.command = command;
-	if (command)
-		report_name(&rep, (uint32_t)child, command);
 	rc = stream_run(s, &o, &res);
 	if (!res.saw_exit && rc == EXIT_OK)
 		rc = util_fail("the module did not report the end of %d", (int)child);
@@ -353,9 +371,12 @@ reap:
 			res.records, out);
 		report_finish(&rep);
 		report_print(&rep, stderr, REPORT_TEXT);
-		/* The kernel's own totals for the whole life of the command,
-		 * from wait4(2), to set the profile against. */
-		fprintf(stderr, "rusage of the command (wait4): minflt %ld majflt %ld cpu_ns %lld\n",
+		/* The kernel's own totals for the whole life of the command
+		 * and of the descendants reaped by it or by them (what
+		 * RUSAGE_CHILDREN counts), from wait4(2), to set the profile
+		 * against. */
+		fprintf(stderr, "rusage of the command%s (wait4): minflt %ld majflt %ld cpu_ns %lld\n",
+			children ? " and the descendants it waited for" : "",
 			ru.ru_minflt, ru.ru_majflt,
 			(long long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000LL +
 			(long long)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000LL);

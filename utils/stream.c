@@ -103,32 +103,87 @@ static int proc_command(uint32_t pid, char *buf, size_t size)
 }
 
 /*
- * Name each process in the data file before its first row (per-process
- * layout only), once per registration: a pid that ended and came back,
- * reused by another program, is named again.
+ * The names given: for each process named (by pid, in @pids), the comm of
+ * the record it was named at.  A process whose comm changes (an exec) is
+ * named again: a child registered at fork has its parent's name until it
+ * execs, often after its first record.
  */
-static int name_process(const struct stream_opts *o, struct pidmap *named,
+struct names {
+	struct pidmap pids;	/* pid -> index in comm[] */
+	char (*comm)[16];	/* byte 15 set: the process has ended */
+	size_t n, cap;
+};
+
+#define NAME_ENDED 15
+
+static int names_slot(struct names *nm, uint32_t pid, size_t *slot)
+{
+	if (pidmap_get(&nm->pids, pid, slot))
+		return 0;
+	if (nm->n == nm->cap) {
+		size_t cap = nm->cap ? 2 * nm->cap : 256;
+		char (*comm)[16] = realloc(nm->comm, cap * sizeof(*comm));
+
+		if (!comm)
+			return -ENOMEM;
+		nm->comm = comm;
+		nm->cap = cap;
+	}
+	*slot = nm->n++;
+	return pidmap_put(&nm->pids, pid, *slot);
+}
+
+static void names_free(struct names *nm)
+{
+	pidmap_free(&nm->pids);
+	free(nm->comm);
+}
+
+/*
+ * Name each process in the data file before its first row (per-process
+ * layout only), and to o->on_name: once per registration (a pid that ended
+ * and came back, reused by another program, is named again), and again
+ * when its name changes.  Readers take the last name given.
+ */
+static int name_process(const struct stream_opts *o, struct names *nm,
 			const struct vmprof_record *rec)
 {
-	size_t v = 0;
-	int err = 0;
+	char command[DATAFILE_COMMAND_MAX];
+	const char *name = command;
+	size_t slot = 0;
+	int err = 0, fresh;
 
-	if (o->aggregate)
+	if (o->aggregate && !o->on_name)
 		return 0;
-	if (!pidmap_get(named, rec->pid, &v) || !v) {
-		char command[DATAFILE_COMMAND_MAX];
-
-		if (o->command && rec->pid == (uint32_t)o->until_exit)
+	fresh = !pidmap_get(&nm->pids, rec->pid, &slot) ||
+		nm->comm[slot][NAME_ENDED];
+	if (fresh || memcmp(nm->comm[slot], rec->comm, sizeof(rec->comm))) {
+		/*
+		 * The command line from /proc while the process lives; the
+		 * record's comm once it has exited (a zombie has no command
+		 * line) or is gone.  The command vmprof run started, until
+		 * it execs.
+		 */
+		if (fresh && o->command && rec->pid == (uint32_t)o->until_exit)
+			name = o->command;
+		else if ((rec->flags & VMPROF_REC_EXITED) ||
+			 proc_command(rec->pid, command, sizeof(command)))
+			snprintf(command, sizeof(command), "[%.*s]",
+				 (int)sizeof(rec->comm), rec->comm);
+		if (o->on_name)
+			o->on_name(rec->pid, name, o->arg);
+		if (!o->aggregate)
 			err = vmprof_write_process(o->out, o->fmt, rec->pid,
-						   o->command);
-		else if (!proc_command(rec->pid, command, sizeof(command)))
-			err = vmprof_write_process(o->out, o->fmt, rec->pid,
-						   command);
+						   name);
 		if (!err)
-			err = pidmap_put(named, rec->pid, 1);
+			err = names_slot(nm, rec->pid, &slot);
+		if (!err) {
+			memcpy(nm->comm[slot], rec->comm, sizeof(rec->comm));
+			nm->comm[slot][NAME_ENDED] = '\0';
+		}
 	}
 	if (!err && (rec->flags & (VMPROF_REC_EXITED | VMPROF_REC_UNREGISTERED)))
-		err = pidmap_put(named, rec->pid, 0);
+		nm->comm[slot][NAME_ENDED] = 1;
 	return err;
 }
 
@@ -253,6 +308,99 @@ static const struct vmprof_record *backlog_pop(struct backlog *b)
 	return rec;
 }
 
+/*
+ * A process tree (follow_tree): the root, until_exit, and every process
+ * whose record names a member as its parent, in the order their records
+ * come (a child's first record never comes before its parent's first:
+ * the module lists a child after its forker).
+ */
+struct tree {
+	struct pidmap members;	/* pid -> index in pids[] */
+	uint32_t *pids;
+	unsigned char *ended;	/* its last record was read */
+	size_t n, cap, live;
+	double end_s;		/* the root has ended: wait for the rest until */
+	int unregistered;	/* the live ones were unregistered */
+	double give_up_s;	/* then wait for their last records until */
+};
+
+/* After the root's last record, the ticks its children's last records
+ * may take to come (a child reaped as the root exits ends a tick later). */
+#define TREE_GRACE_TICKS 3
+/* After unregistering the members still running, the ticks to wait. */
+#define TREE_UNREGISTER_TICKS 20
+
+static int tree_add(struct tree *t, uint32_t pid)
+{
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? 2 * t->cap : 64;
+		uint32_t *pids = realloc(t->pids, cap * sizeof(*pids));
+		unsigned char *ended;
+
+		if (!pids)
+			return -ENOMEM;
+		t->pids = pids;
+		ended = realloc(t->ended, cap);
+		if (!ended)
+			return -ENOMEM;
+		t->ended = ended;
+		t->cap = cap;
+	}
+	if (pidmap_put(&t->members, pid, t->n))
+		return -ENOMEM;
+	t->pids[t->n] = pid;
+	t->ended[t->n++] = 0;
+	t->live++;
+	return 0;
+}
+
+/* Is @rec of the tree?  A process whose parent is a member joins it. */
+static int tree_wanted(struct tree *t, const struct vmprof_record *rec)
+{
+	size_t i;
+
+	if (pidmap_get(&t->members, rec->pid, &i))
+		return 1;
+	if (!rec->ppid || !pidmap_get(&t->members, rec->ppid, &i))
+		return 0;
+	return !tree_add(t, rec->pid);
+}
+
+static void tree_ended(struct tree *t, uint32_t pid)
+{
+	size_t i;
+
+	if (pidmap_get(&t->members, pid, &i) && !t->ended[i]) {
+		t->ended[i] = 1;
+		t->live--;
+	}
+}
+
+/*
+ * Once the root has ended: is the tree done?  Not before the grace period
+ * is over, in which the first records of children forked just before the
+ * root ended come too.  Members still running then (daemons it left
+ * behind) are unregistered, which writes their last records; then the
+ * tree is done when those are read, or after TREE_UNREGISTER_TICKS more
+ * ticks in any case.
+ */
+static int tree_finish(struct vmprof_session *s, struct tree *t,
+		       const struct vmprof_ring_header *hdr)
+{
+	if (now_s() < t->end_s)
+		return 0;
+	if (!t->live)
+		return 1;
+	if (t->unregistered)
+		return now_s() >= t->give_up_s;
+	for (size_t i = 0; i < t->n; i++)
+		if (!t->ended[i])
+			vmprof_unregister(s, (pid_t)t->pids[i]);
+	t->unregistered = 1;
+	t->give_up_s = now_s() + TREE_UNREGISTER_TICKS * hdr->period_ms / 1e3;
+	return 0;
+}
+
 int stream_run(struct vmprof_session *s, const struct stream_opts *o,
 	       struct stream_result *res)
 {
@@ -261,12 +409,15 @@ int stream_run(struct vmprof_session *s, const struct stream_opts *o,
 	double end = o->duration_s > 0 ? now_s() + o->duration_s : 0;
 	int seen_any = 0, done = 0, stop = 0, failed = 0, err = 0;
 	struct tick tick = { 0 };
-	struct pidmap named = { 0 };
+	struct names named = { 0 };
 	struct backlog backlog = { 0 };
+	struct tree tree = { 0 };
 	/* Once stopping: the end of what was published by then. */
 	uint64_t limit = UINT64_MAX;
 
 	memset(res, 0, sizeof(*res));
+	if (o->follow_tree && tree_add(&tree, (uint32_t)o->until_exit))
+		err = -ENOMEM;
 	/*
 	 * Rows leave at the end of each tick's batch (the fflush() before
 	 * waiting), so a reader at the other end of a pipe gets every tick
@@ -275,8 +426,9 @@ int stream_run(struct vmprof_session *s, const struct stream_opts *o,
 	 */
 	if (!isatty(fileno(o->out)))
 		setvbuf(o->out, NULL, _IOFBF, STREAM_BUFFER);
-	err = vmprof_write_header(o->out, o->fmt, o->aggregate,
-				  hdr->period_ms);
+	if (!err)
+		err = vmprof_write_header(o->out, o->fmt, o->aggregate,
+					  hdr->period_ms);
 	while (!err && !done) {
 		unsigned int burst = 0;
 		int n;
@@ -293,33 +445,42 @@ int stream_run(struct vmprof_session *s, const struct stream_opts *o,
 			if (!backlog.n)
 				break;
 			rec = backlog_pop(&backlog);
-			if (!wanted(o, rec->pid))
+			if (o->follow_tree ? !tree_wanted(&tree, rec) :
+			    !wanted(o, rec->pid))
 				continue;
 			seen_any = 1;
 			res->records++;
 			if (o->on_record)
 				o->on_record(rec, o->arg);
-			if (o->aggregate) {
+			err = name_process(o, &named, rec);
+			if (!err && o->aggregate) {
 				err = add_to_tick(o, &tick, rec, res);
-			} else {
+			} else if (!err) {
 				vmprof_row_from_record(&row, rec);
-				err = name_process(o, &named, rec);
-				if (!err)
-					err = vmprof_write_row(o->out, o->fmt,
-							       0, &row);
+				err = vmprof_write_row(o->out, o->fmt, 0, &row);
 				if (!err)
 					res->rows++;
 			}
+			if (!(rec->flags & (VMPROF_REC_EXITED |
+					    VMPROF_REC_UNREGISTERED)))
+				continue;
+			if (o->follow_tree)
+				tree_ended(&tree, rec->pid);
 			if (o->until_exit > 0 &&
-			    rec->pid == (uint32_t)o->until_exit &&
-			    (rec->flags & (VMPROF_REC_EXITED |
-					   VMPROF_REC_UNREGISTERED))) {
+			    rec->pid == (uint32_t)o->until_exit) {
 				res->saw_exit = 1;
-				done = 1;
-				break;
+				if (!o->follow_tree) {
+					done = 1;
+					break;
+				}
+				tree.end_s = now_s() + TREE_GRACE_TICKS *
+					     hdr->period_ms / 1e3;
 			}
 		}
 		if (err || done || stop)
+			break;
+		if (res->saw_exit && o->follow_tree &&
+		    tree_finish(s, &tree, hdr))
 			break;
 		/* Once told to stop, drain what is published by then. */
 		if (failed || should_stop(o, hdr, end, seen_any)) {
@@ -340,7 +501,10 @@ int stream_run(struct vmprof_session *s, const struct stream_opts *o,
 	}
 	if (!err)
 		err = flush_tick(o, &tick, res);
-	pidmap_free(&named);
+	names_free(&named);
+	pidmap_free(&tree.members);
+	free(tree.pids);
+	free(tree.ended);
 	free(backlog.recs);
 	res->lost = vmprof_ring_lost(ring);
 	if (!err && fflush(o->out))

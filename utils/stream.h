@@ -22,10 +22,20 @@ struct stream_opts {
 	double duration_s;	/* stop after this long, if > 0 */
 	int until_empty;	/* stop once nothing is registered */
 	pid_t until_exit;	/* stop after this pid's last record */
+	/*
+	 * Only the records of until_exit and of the processes it, or any of
+	 * them, forked (by the records' ppid); after until_exit's last
+	 * record, wait a few ticks for theirs, then unregister those still
+	 * running and read their last records.
+	 */
+	int follow_tree;
 	const char *command;	/* until_exit's command, if known; others
 				 * are read from /proc/PID/cmdline */
 	/* Called for each record kept (before aggregation), may be NULL. */
 	void (*on_record)(const struct vmprof_record *rec, void *arg);
+	/* Called with each process's name before its first record is
+	 * passed on (per registration), may be NULL. */
+	void (*on_name)(uint32_t pid, const char *command, void *arg);
 	void *arg;
 };
 

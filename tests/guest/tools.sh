@@ -2,9 +2,11 @@
 # The tools against the real module, as root inside the lab VM: exactness
 # of `vmprof run` against the workload's own figures, the monitor with 200
 # processes at 20 Hz, and the commands' errors.
+# Processes trees: vmprof run follows what the command forks.
 # Usage: tools.sh VMPROF_T VMPROF_KO BUILDDIR
 set -u
-VMPROF_KO=$2 # $1, vmprof-t, is not used here
+T=$1
+VMPROF_KO=$2
 B=$3
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -21,6 +23,18 @@ csv_col() { awk -F, -v c="$2" '/^#/ { next } !h { for (i = 1; i <= NF; i++) if (
 # csv_sum FILE COLUMN-NAME
 csv_sum() { csv_col "$1" "$2" | awk '{ s += $1 } END { printf "%.0f\n", s }'; }
 
+# figures NAME: from vmprof run's summary (NAME.err) and data file
+# (NAME.csv), set rmin rmaj rcpu (wait4's rusage), bmin bmaj bcpu (before
+# the registration) and min maj cpu (the records' sums).
+figures() {
+	rmin=$(field "$tmp/$1.err" rusage minflt); rmaj=$(field "$tmp/$1.err" rusage majflt)
+	rcpu=$(field "$tmp/$1.err" rusage cpu_ns)
+	bmin=$(field "$tmp/$1.err" before minflt); bmaj=$(field "$tmp/$1.err" before majflt)
+	bcpu=$(field "$tmp/$1.err" before cpu_ns)
+	min=$(csv_sum "$tmp/$1.csv" min_flt); maj=$(csv_sum "$tmp/$1.csv" maj_flt)
+	cpu=$(csv_sum "$tmp/$1.csv" cpu_ns)
+}
+
 # ---------------------------------------------------------- exactness
 exact() {	# exact NAME VMPROF-WORK-ARGS...
 	local name=$1
@@ -30,12 +44,7 @@ exact() {	# exact NAME VMPROF-WORK-ARGS...
 	sed 's/^/#   /' "$tmp/$name.out" "$tmp/$name.err"
 	local wmin wmaj rmin rmaj rcpu bmin bmaj bcpu min maj cpu
 	wmin=$(field "$tmp/$name.out" vmprof-work: minflt); wmaj=$(field "$tmp/$name.out" vmprof-work: majflt)
-	rmin=$(field "$tmp/$name.err" rusage minflt); rmaj=$(field "$tmp/$name.err" rusage majflt)
-	rcpu=$(field "$tmp/$name.err" rusage cpu_ns)
-	bmin=$(field "$tmp/$name.err" before minflt); bmaj=$(field "$tmp/$name.err" before majflt)
-	bcpu=$(field "$tmp/$name.err" before cpu_ns)
-	min=$(csv_sum "$tmp/$name.csv" min_flt); maj=$(csv_sum "$tmp/$name.csv" maj_flt)
-	cpu=$(csv_sum "$tmp/$name.csv" cpu_ns)
+	figures "$name"
 	# The workload printed its getrusage just before exit; the profile
 	# lacks the handful of copy-on-write faults the child took between
 	# fork and its registration, and has those of printing and exiting.
@@ -98,6 +107,92 @@ is "it got the format line, the header, the process line and two rows" \
 	"$(wc -l < "$tmp/pipe.csv")" 5
 "$VMPROF" unregister "${pids[@]}"
 is "vmprof unregister of 200 pids" "$?" 0
+cleanup_bg
+
+# ------------------------------------------------------ process trees
+# tree NAME COMMAND...: vmprof run follows every process of the tree.
+# wait4's rusage of the command counts the command and every descendant
+# it or they waited for (RUSAGE_CHILDREN's semantics); the records of all
+# the tree's processes plus what the command did before its registration
+# add up to it: faults exactly.  CPU time too, except that a child its
+# parent reaps before its last switch off the CPU runs a little more than
+# wait4 saw, which vmprof counts: never less than wait4's (to its
+# microseconds), up to 2 us more per process.  Every process ends with
+# one EXITED record.  The report's last name of each process goes to
+# NAME.names.
+tree() {
+	local name=$1 rmin rmaj rcpu bmin bmaj bcpu min maj cpu nproc
+	shift
+	"$VMPROF" run -o "$tmp/$name.csv" -- "$@" > "$tmp/$name.out" 2> "$tmp/$name.err"
+	is "$name: vmprof run exits with the command's status" "$?" 0
+	grep -v '^ *[0-9]' "$tmp/$name.err" | sed 's/^/#   /'
+	figures "$name"
+	nproc=$(csv_col "$tmp/$name.csv" pid | sort -u | wc -l)
+	diag "$name: $nproc processes; recorded $min minor, $maj major, $cpu ns; before registration $bmin, $bmaj, $bcpu; wait4 $rmin, $rmaj, $rcpu"
+	is "$name: minor faults of the tree + before registration = wait4 rusage" \
+		$((min + ${bmin:-0})) "$rmin"
+	is "$name: major faults of the tree + before registration = wait4 rusage" \
+		$((maj + ${bmaj:-0})) "$rmaj"
+	in_range "$name: CPU ns of the tree + before registration - wait4 rusage" \
+		$((cpu + ${bcpu:-0} - rcpu)) 0 $((2000 + 2000 * nproc))
+	is "$name: every process's last record says it exited" \
+		"$(awk -F, '/^#/ { next } !h { for (i = 1; i <= NF; i++) c[$i] = i; h = 1; next }
+			{ last[$c["pid"]] = $c["flags"] } END { for (p in last) if (last[p] != 1) n++; print n + 0 }' \
+			"$tmp/$name.csv")" 0
+	is "$name: the summary has a line per process" \
+		"$(grep -cE '^ +[0-9]+ ' "$tmp/$name.err")" "$nproc"
+	"$VMPROF" report -f tsv "$tmp/$name.csv" |
+		awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+			$c["pid"] != 0 { print $c["command"] }' > "$tmp/$name.names"
+	is "$name: the report names every process" \
+		"$(grep -c . "$tmp/$name.names")" "$nproc"
+}
+# named NAME PROGRAM: how many processes of tree NAME ran PROGRAM last
+# (their command line, or [comm] for one that had exited before it was read)
+named() { grep -cE "^((\S*/)?$2( |\$)|\[$2\]\$)" "$tmp/$1.names"; }
+tree pipeline sh -c "\"$WORK\" -p 0 8 R 2000 1 | cat > /dev/null; seq 1 20000 | sort -n | tail -n 1 > /dev/null"
+for c in vmprof-work cat seq sort tail; do
+	is "pipeline: one process ran $c" "$(named pipeline $c)" 1
+done
+is "pipeline: each process's ppid is the shell's" \
+	"$(awk -F, '/^#/ { next } !h { for (i = 1; i <= NF; i++) c[$i] = i; h = 1; next }
+		!r { r = $c["pid"] } $c["pid"] != r { p[$c["ppid"]] = 1 } END { for (x in p) print (x == r) }' \
+		"$tmp/pipeline.csv" | sort -u)" 1
+
+# make -j2 of a tree of 4 C files: every compiler process is recorded.
+mkdir -p "$tmp/mk"
+for i in 1 2 3 4; do
+	printf 'int f%d(int x) { return x * %d; }\n' $i $i > "$tmp/mk/f$i.c"
+done
+printf 'int main(void) { return 0; }\n' > "$tmp/mk/main.c"
+printf 'prog: main.o f1.o f2.o f3.o f4.o\n\tcc -o $@ $^\n%%.o: %%.c\n\tcc -O1 -c $<\n' > "$tmp/mk/Makefile"
+tree make make -s -j2 -C "$tmp/mk"
+check "make: the program was built" test -x "$tmp/mk/prog"
+is "make: five compilers proper (cc1) recorded" "$(named make cc1)" 5
+is "make: five assemblers recorded" "$(named make as)" 5
+is "make: one linker recorded" "$(named make ld)" 1
+
+# 200 children forked at once, all exiting at once.
+tree burst "$T" forktree 200 40
+is "burst: 201 processes recorded" "$(csv_col "$tmp/burst.csv" pid | sort -u | wc -l)" 201
+
+# --no-children: the command alone.
+"$VMPROF" run --no-children -o "$tmp/alone.csv" -- sh -c 'true; sleep 0.2; true' 2>/dev/null
+is "--no-children: exit 0" "$?" 0
+is "--no-children: one process recorded" "$(csv_col "$tmp/alone.csv" pid | sort -u | wc -l)" 1
+
+# vmprof register --children: a running shell's future children.
+sh -c 'while :; do sleep 0.1; done' &
+bg_pids+=("$!")
+loop=$!
+i0=$(stat_value inherited)
+"$VMPROF" register --children "$loop"
+is "vmprof register --children exits 0" "$?" 0
+sleep 2
+inh=$(($(stat_value inherited) - i0))
+in_range "the shell's sleeps were registered at fork" "$inh" 5 40
+"$VMPROF" unregister "$loop"
+kill "$loop"
 cleanup_bg
 
 # ---------------------------------------------------------- errors
