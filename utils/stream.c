@@ -109,10 +109,21 @@ static int proc_command(uint32_t pid, char *buf, size_t size)
  * execs, often after its first record.
  */
 struct names {
-	struct pidmap pids;	/* pid -> index in comm[] */
+	struct pidmap pids;	/* pid -> index in comm[] and text[] */
 	char (*comm)[16];	/* byte 15 set: the process has ended */
+	uint64_t *text;		/* a hash of the name given */
 	size_t n, cap;
 };
+
+/* FNV-1a: a name is written again only if its text changed. */
+static uint64_t name_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+	return h;
+}
 
 #define NAME_ENDED 15
 
@@ -123,10 +134,15 @@ static int names_slot(struct names *nm, uint32_t pid, size_t *slot)
 	if (nm->n == nm->cap) {
 		size_t cap = nm->cap ? 2 * nm->cap : 256;
 		char (*comm)[16] = realloc(nm->comm, cap * sizeof(*comm));
+		uint64_t *text;
 
 		if (!comm)
 			return -ENOMEM;
 		nm->comm = comm;
+		text = realloc(nm->text, cap * sizeof(*text));
+		if (!text)
+			return -ENOMEM;
+		nm->text = text;
 		nm->cap = cap;
 	}
 	*slot = nm->n++;
@@ -137,6 +153,7 @@ static void names_free(struct names *nm)
 {
 	pidmap_free(&nm->pids);
 	free(nm->comm);
+	free(nm->text);
 }
 
 /*
@@ -170,16 +187,23 @@ static int name_process(const struct stream_opts *o, struct names *nm,
 			 proc_command(rec->pid, command, sizeof(command)))
 			snprintf(command, sizeof(command), "[%.*s]",
 				 (int)sizeof(rec->comm), rec->comm);
-		if (o->on_name)
-			o->on_name(rec->pid, name, o->arg);
-		if (!o->aggregate)
-			err = vmprof_write_process(o->out, o->fmt, rec->pid,
-						   name);
-		if (!err)
-			err = names_slot(nm, rec->pid, &slot);
+		uint64_t hash = name_hash(name);
+
+		/* Named again only if the text changed (not, say, when the
+		 * command vmprof run started execs as it was named). */
+		if (fresh || nm->text[slot] != hash) {
+			if (o->on_name)
+				o->on_name(rec->pid, name, o->arg);
+			if (!o->aggregate)
+				err = vmprof_write_process(o->out, o->fmt,
+							   rec->pid, name);
+			if (!err)
+				err = names_slot(nm, rec->pid, &slot);
+		}
 		if (!err) {
 			memcpy(nm->comm[slot], rec->comm, sizeof(rec->comm));
 			nm->comm[slot][NAME_ENDED] = '\0';
+			nm->text[slot] = hash;
 		}
 	}
 	if (!err && (rec->flags & (VMPROF_REC_EXITED | VMPROF_REC_UNREGISTERED)))
