@@ -12,7 +12,9 @@
  *	(a process of their own) as soon as they exit and respawned; N writer
  *	threads doing --writes random "R <pid>", "R <pid> +" (the process and
  *	what it forks) and "U <pid>" each over that pool, through descriptors they
- *	keep open; one fuzzer thread doing --fuzz malformed or mutated writes
+ *	keep open; beside the pool a process registered with "R <pid> +"
+ *	that forks children all along; one fuzzer thread doing --fuzz
+ *	malformed or mutated writes
  *	(random bytes, grammar tokens, huge writes, bad buffers), each checked
  *	against a reference parser of the grammar; N ring readers checking
  *	every record; and a thread changing max_pids and period_ms under
@@ -343,6 +345,49 @@ static void pool_manager_main(void)
 	_exit(0);
 }
 
+static pid_t tree_forker;
+
+/*
+ * Beside the pool, a process that registers itself with "R <pid> +" (again
+ * whenever it finds itself unregistered: the fuzzer may name it, max_pids
+ * may refuse it) and forks short-lived children until stopped, so that
+ * forks are followed throughout, whatever the writers do.
+ */
+static void tree_forker_main(void)
+{
+	char cmd[32];
+	int len;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	len = snprintf(cmd, sizeof(cmd), "R %d +\n", (int)getpid());
+	while (!atomic_load(&pool->stop)) {
+		/* EEXIST, ENOSPC, or EIO and ENOENT while the module is
+		 * reloaded: try again next round. */
+		int fd = open(VMPROF_STATUS_PATH, O_WRONLY);
+		pid_t c;
+
+		if (fd >= 0) {
+			if (write(fd, cmd, (size_t)len) < 0)
+				errno = 0;
+			close(fd);
+		}
+		c = fork();
+		if (c == 0) {
+			char *p = mmap(NULL, 8 * 4096, PROT_READ | PROT_WRITE,
+				       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+			if (p != MAP_FAILED)
+				for (size_t i = 0; i < 8 * 4096; i += 4096)
+					p[i] = 1;
+			_exit(0);
+		}
+		if (c > 0)
+			waitpid(c, NULL, 0);
+		sleep_us(2000);
+	}
+	_exit(0);
+}
+
 static int pool_start(int size, long lifetime_ms)
 {
 	pool = mmap(NULL, sizeof(*pool), PROT_READ | PROT_WRITE,
@@ -356,6 +401,11 @@ static int pool_start(int size, long lifetime_ms)
 		return -1;
 	if (pool_manager == 0)
 		pool_manager_main();
+	tree_forker = fork();
+	if (tree_forker < 0)
+		return -1;
+	if (tree_forker == 0)
+		tree_forker_main();
 	/* Let it fill the pool. */
 	for (int i = 0; i < 200 && atomic_load(&pool->spawned) < (uint64_t)size; i++)
 		sleep_us(10000);
@@ -369,6 +419,7 @@ static void pool_stop(void)
 
 	atomic_store(&pool->stop, 1);
 	waitpid(pool_manager, &status, 0);
+	waitpid(tree_forker, &status, 0);
 	note("pool: %" PRIu64 " children spawned, %" PRIu64 " reaped by their parent",
 	     atomic_load(&pool->spawned), atomic_load(&pool->reaped));
 }
