@@ -422,7 +422,7 @@ build_client() {
 	cc -std=c11 -Wall -Wextra -Werror -o "$vm/client" "$vm/client.c" \
 		$(pkg-config --cflags --libs libvmprof) &&
 		ldd "$vm/client" &&
-		ldd "$vm/client" | grep -qE "libvmprof\.so\.0 => (/usr)?/lib/$ma/libvmprof\.so\.0"
+		ldd "$vm/client" | grep -qE "libvmprof\.so\.2 => (/usr)?/lib/$ma/libvmprof\.so\.2"
 }
 check "a C program builds with pkg-config --cflags --libs libvmprof against the installed -dev" \
 	build_client
