@@ -169,8 +169,7 @@ static void vmprof_fork_probe(void *data, struct task_struct *parent,
 		/* "R <child>" won the race: it is watched already. */
 		atomic_dec(&vp->nr_inherit);
 		atomic_dec(&vp->nr_slots);
-		if (llist_add(&p->free, &vp->free_list))
-			queue_work(system_wq, &vp->free_work);
+		vmprof_proc_free_later(vp, p);
 		goto out;
 	}
 	atomic_long_inc(&vp->inherited);

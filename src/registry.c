@@ -178,12 +178,23 @@ void vmprof_free_work(struct work_struct *work)
 		vmprof_proc_free(p);
 }
 
+/**
+ * vmprof_proc_free_later() - free @p in process context, by vmprof.free_work
+ * @vp: the instance
+ * @p:	an entry no walk can see (any more)
+ *
+ * May be called in atomic context (the RCU callback, the fork hook).
+ */
+void vmprof_proc_free_later(struct vmprof *vp, struct vmprof_proc *p)
+{
+	if (llist_add(&p->free, &vp->free_list))
+		queue_work(system_wq, &vp->free_work);
+}
+
 static void vmprof_proc_free_rcu(struct rcu_head *head)
 {
-	struct vmprof_proc *p = container_of(head, struct vmprof_proc, rcu);
-
-	if (llist_add(&p->free, &vmprof.free_list))
-		schedule_work(&vmprof.free_work);
+	vmprof_proc_free_later(&vmprof,
+			       container_of(head, struct vmprof_proc, rcu));
 }
 
 /*
@@ -205,6 +216,15 @@ static void vmprof_proc_del(struct vmprof *vp, struct vmprof_proc *p)
 	call_rcu(&p->rcu, vmprof_proc_free_rcu);
 }
 
+/* Put @p on the sampler's list: from the next tick on, it is sampled. */
+static void vmprof_list_add(struct vmprof *vp, struct vmprof_proc *p)
+{
+	lockdep_assert_held(&vp->lock);
+	list_add_tail_rcu(&p->node, &vp->procs);
+	WRITE_ONCE(vp->nr_procs, vp->nr_procs + 1);
+	WRITE_ONCE(vp->hdr->nr_pids, vp->nr_procs);
+}
+
 /* Put @vp->births on the list; return whether there were any. */
 static bool vmprof_take_births(struct vmprof *vp)
 {
@@ -219,11 +239,8 @@ static bool vmprof_take_births(struct vmprof *vp)
 		return false;
 	/* Oldest first, in fork order. */
 	list = llist_reverse_order(list);
-	llist_for_each_entry_safe(p, tmp, list, birth) {
-		list_add_tail_rcu(&p->node, &vp->procs);
-		WRITE_ONCE(vp->nr_procs, vp->nr_procs + 1);
-	}
-	WRITE_ONCE(vp->hdr->nr_pids, vp->nr_procs);
+	llist_for_each_entry_safe(p, tmp, list, birth)
+		vmprof_list_add(vp, p);
 	return true;
 }
 
@@ -232,8 +249,9 @@ static bool vmprof_take_births(struct vmprof *vp)
  * @vp: the instance, with @vp->lock held
  *
  * Until then the sampler does not see them; their baseline is their fork,
- * so their first record covers everything they did.  "R", "U" and the
- * status file adopt them too, so that they see only listed entries.
+ * so their first record covers everything they did.  "U" and the status
+ * file adopt them too, so that they see only listed entries ("R" finds
+ * them in the hash, which is enough to refuse a second entry).
  */
 void vmprof_adopt_locked(struct vmprof *vp)
 {
@@ -304,7 +322,6 @@ int vmprof_register(struct vmprof *vp, struct file *file, pid_t nr,
 	vmprof_track_mm(p, task);
 
 	mutex_lock(&vp->lock);
-	vmprof_adopt_locked(vp);
 	err = -ENOSPC;
 	if (!vmprof_take_slot(vp))
 		goto err_unlock;
@@ -323,9 +340,7 @@ int vmprof_register(struct vmprof *vp, struct file *file, pid_t nr,
 	}
 	if (inherit)
 		atomic_inc(&vp->nr_inherit);
-	list_add_tail_rcu(&p->node, &vp->procs);
-	WRITE_ONCE(vp->nr_procs, vp->nr_procs + 1);
-	WRITE_ONCE(vp->hdr->nr_pids, vp->nr_procs);
+	vmprof_list_add(vp, p);
 	vmprof_start_locked(vp);
 	mutex_unlock(&vp->lock);
 	return 0;

@@ -261,6 +261,7 @@ int vmprof_unregister(struct vmprof *vp, struct file *file, pid_t nr);
 void vmprof_remove_gone(struct vmprof *vp);
 void vmprof_free_procs(struct vmprof *vp);
 void vmprof_free_work(struct work_struct *work);
+void vmprof_proc_free_later(struct vmprof *vp, struct vmprof_proc *p);
 struct vmprof_proc *vmprof_lookup_rcu(struct vmprof *vp, struct pid *pid);
 bool vmprof_take_slot(struct vmprof *vp);
 int vmprof_hash_add(struct vmprof *vp, struct vmprof_proc *p, bool birth);
