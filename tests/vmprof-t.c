@@ -11,9 +11,12 @@
  *                                         write one byte to each of PAGES
  *                                         fresh pages, print the getrusage
  *                                         minflt of that loop, sleep HOLD_MS
- *   vmprof-t spin MS [DELAY_MS]           wait DELAY_MS, register self,
+ *   vmprof-t spin MS [DELAY_MS|stop]      wait DELAY_MS, register self,
  *                                         busy-loop MS ms, print wall and
- *                                         CPU ns of the loop
+ *                                         CPU ns of the loop; with "stop",
+ *                                         stop (SIGSTOP) instead and leave
+ *                                         registering to the caller, who
+ *                                         then sends SIGCONT
  *   vmprof-t read [opts]                  stream ring records as text
  *        --pid P        only records of P
  *        --until-exit P stop after P's EXITED/UNREGISTERED record
@@ -55,6 +58,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -218,13 +222,19 @@ static int cmd_touch(int argc, char **argv)
 static int cmd_spin(int argc, char **argv)
 {
 	long ms = argc > 1 ? atol(argv[1]) : 1000;
-	long delay = argc > 2 ? atol(argv[2]) : 0;
+	int stop = argc > 2 && !strcmp(argv[2], "stop");
+	long delay = argc > 2 && !stop ? atol(argv[2]) : 0;
 	uint64_t t0, c0, t1, c1;
 	volatile uint64_t x = 0;
 
-	sleep_ms(delay);
-	if (register_self())
-		return 1;
+	if (stop) {
+		if (raise(SIGSTOP))
+			return 1;
+	} else {
+		sleep_ms(delay);
+		if (register_self())
+			return 1;
+	}
 	t0 = now_ns(CLOCK_MONOTONIC);
 	c0 = now_ns(CLOCK_PROCESS_CPUTIME_ID);
 	while (now_ns(CLOCK_MONOTONIC) - t0 < (uint64_t)ms * 1000000u)

@@ -26,9 +26,19 @@ is "interval_ns of each record matches the time stamps" \
 cleanup_bg
 
 # ----------------------------------------------------- CPU of a busy loop
-"$T" spin 2000 1000 > "$tmp/spin.out" &
+# The loop is registered while it is stopped, off its CPU: then the
+# baseline CPU the module reads is exact (a running thread's
+# sum_exec_runtime lags until its next scheduler tick or switch).
+"$T" spin 2000 stop > "$tmp/spin.out" &
 sp=$!
-"$T" read --pid $sp --until-exit $sp --ms 60000 > "$tmp/spin.rec"
+for _ in $(seq 200); do
+	[ "$(awk '{ print $3 }' "/proc/$sp/stat" 2>/dev/null)" = T ] && break
+	sleep 0.05
+done
+is "the loop stopped itself before registration" "$(awk '{ print $3 }' "/proc/$sp/stat")" T
+"$T" write "R $sp" >/dev/null
+kill -CONT $sp
+"$T" read --from-start --pid $sp --until-exit $sp --ms 60000 > "$tmp/spin.rec"
 wait $sp
 diag "$(cat "$tmp/spin.out")"
 wall=$(awk '{ print $4 }' "$tmp/spin.out")
@@ -48,11 +58,18 @@ in_range "recorded CPU minus the process's own CPU clock of the loop (ms)" \
 covered=$(awk '$1 == "rec" { s += $4 } END { print s + 0 }' "$tmp/spin.rec")
 in_range "recorded CPU / time the records cover, one thread" \
 	"$(awk -v c="$cpu" -v t="$covered" 'BEGIN { printf "%.4f", c / t }')" 0.5 1.005
-peak=$(awk '$1 == "rec" && $4 > 0 { u = $5 / $4; if (u > m) m = u } END { printf "%.3f", m }' "$tmp/spin.rec")
 # sum_exec_runtime of a running task lags until its next scheduler tick,
-# so one interval may show a tick more (4 ms of 50, or more when the
-# guest's ticks come late on a loaded host), and the next one less.
-in_range "no interval shows much more than 100 % of one CPU" "$peak" 0.5 1.3
+# so one interval may show that much more than 100 % of a CPU and the next
+# that much less: the more, the later the guest's ticks come on a loaded
+# host.  Not asserted: shown for the record.
+diag "most CPU one interval shows: $(awk '$1 == "rec" && $4 > 0 { u = $5 / $4; if (u > m) m = u } END { printf "%.3f", m }' "$tmp/spin.rec") of its length"
+# What is asserted does not depend on the host's load: the CPU of the
+# records from registration to any record is the thread's runtime from an
+# exact baseline to a lagging reading, hence never more than the time they
+# cover (less the two clocks' drift, a few parts per thousand).
+excess=$(awk '$1 == "rec" { c += $5; t += $4; e = (c - 1.005 * t) / 1e6; if (!n++ || e > m) m = e } END { printf "%.3f", m }' "$tmp/spin.rec")
+check "no run of records from registration shows more CPU than the time it covers (most: $excess ms)" \
+	awk -v e="$excess" 'BEGIN { exit !(e <= 0) }'
 
 check_dmesg
 done_testing
