@@ -8,6 +8,8 @@ tap_failed=0
 ok() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $*"; }
 not_ok() { tap_n=$((tap_n + 1)); echo "not ok $tap_n - $*"; tap_failed=$((tap_failed + 1)); }
 diag() { echo "# $*"; }
+# section NAME: mark the start of a part of a script, with the time so far.
+section() { diag "-- $* (at $SECONDS s)"; }
 
 # check DESCRIPTION COMMAND...: one test point from a command's status.
 check() {

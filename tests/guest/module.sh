@@ -12,6 +12,7 @@ kernel_debug_state
 tmp=$(mktemp -d)
 
 # ---------------------------------------------------------------- files
+section "files"
 is "status file is mode 0666" "$(stat -c %a $STATUS)" 666
 is "stats file is mode 0444" "$(stat -c %a $STATS)" 444
 is "/dev/vmprof is a read-only character device" \
@@ -19,6 +20,7 @@ is "/dev/vmprof is a read-only character device" \
 is "nothing registered after load" "$(registered)" ""
 
 # ------------------------------------------------- register / deregister
+section "register / deregister"
 spawn_sleeper; a=$sleeper
 spawn_sleeper; b=$sleeper
 check "echo R a > status succeeds" sh -c "echo R $a > $STATUS"
@@ -33,6 +35,7 @@ is "U b" "$("$T" write "U $b")" OK
 is "empty again" "$(registered)" ""
 
 # --------------------------------------------------------------- errors
+section "errors"
 "$T" write "R $a" >/dev/null
 errcase() {	# errcase DESCRIPTION WANT ARGS...
 	local desc=$1 want=$2
@@ -97,12 +100,14 @@ for p in "${pids[@]:0:3}"; do "$T" write "U $p" >/dev/null; done
 echo "$old_max" > $PARAMS/max_pids
 
 # ----------------------------------------------------------------- mmap
+section "mmap"
 "$T" mmapcheck > "$tmp/mmap" 2>&1
 check "writable, oversized and out-of-range mappings are refused" \
 	test $? -eq 0
 sed 's/^/#   /' "$tmp/mmap"
 
 # ------------------------------------------------------------- sampling
+section "sampling"
 # A process that touches N fresh pages: its records sum to N minor faults
 # (plus the few of its own exit path), and its last record says EXITED.
 pages=8000
@@ -159,6 +164,7 @@ is "U leaves a last record flagged UNREGISTERED" \
 	"$(awk '$1 == "rec" { f = $10 } END { print f }' "$tmp/unreg.rec")" 2
 
 # -------------------------------------------------------- process trees
+section "process trees"
 # "R <pid> +" registers a process and everything it forks, at fork.
 is "stats: the fork hook is attached" "$(stat_value fork_hook)" 1
 spawn_sleeper; g=$sleeper
@@ -259,6 +265,7 @@ is "max_pids 5: 5 processes have records" \
 	"$(awk '$1 == "rec" { p[$9] = 1 } END { print length(p) }' "$tmp/max.rec")" 5
 
 # --------------------------------------------------------- many readers
+section "many readers"
 for _ in 1 2 3 4 5; do spawn_sleeper; "$T" write "R $sleeper" >/dev/null; done
 for i in 1 2 3; do
 	"$T" read --ms 2500 > "$tmp/multi.$i" &
@@ -295,6 +302,7 @@ is "no reader lost a record" \
 	"$(cat "$tmp"/multi.[123] | awk '$1 == "lost" { s += $2 } END { print s }')" 0
 
 # ----------------------------------------------------------- period change
+section "period change"
 one=${bg_pids[-1]}
 echo 100 > $PARAMS/period_ms
 "$T" read --pid "$one" --ms 2200 > "$tmp/p100"
@@ -311,6 +319,7 @@ is "the ring header shows the period" \
 cleanup_bg
 
 # ------------------------------------------------ U during a running tick
+section "U during a running tick"
 # With 1,000 processes registered a tick samples in batches and lets its
 # lock go between them; a U that comes then returns at once and the tick
 # writes its last record after its own.  R and U of two more processes, as
@@ -379,6 +388,7 @@ is "all unregistered" "$(stat_value registered)" 0
 cleanup_bg
 
 # -------------------------------------------------- ring overflow, lost
+section "ring overflow, lost"
 # A ring of one page holds 32 records (max_pids is lowered to 16, two
 # ticks' worth); 16 processes at 20 Hz write 320 a second, and a reader
 # that sleeps a second between looks loses most.
