@@ -12,7 +12,8 @@
 #   build      the probes (src/kernel-probes.sh) and the module, W=1 -Werror
 #   lint       tests/kernel-lint.test against that tree: W=1, sparse, checkpatch
 #   VM tests   tests/vm-{module,timing,cycles,tools,stress}.test in the lab VM
-#              booting that kernel, N at a time (-j, default 2)
+#              booting that kernel, N at a time (-j, default 3), the
+#              longest (vm-module) first
 # Each test's TAP goes through Automake's tap-driver into
 # tests/kernels/REL/NAME.log and .trs (.ci/run counts them), and the guest's
 # kernel log into NAME.dmesg.  At the end a table: kernel, build, lint,
@@ -37,7 +38,7 @@ AWK=${AWK:-awk}
 export top_srcdir top_builddir SPARSE
 unset MAKEFLAGS MFLAGS MAKELEVEL # our own sub-makes, not the caller's
 
-debug=0 jobs=2 kernels=() reuse=''
+debug=0 jobs=3 kernels=() reuse=''
 while (($#)); do
 	case $1 in
 	--debug) debug=1; shift ;;
@@ -51,7 +52,8 @@ while (($#)); do
 done
 [[ $jobs =~ ^[1-9][0-9]*$ ]] || { echo "check-kernels.sh: -j wants a number" >&2; exit 2; }
 
-suite=(vm-stress vm-tools vm-cycles vm-module vm-timing)
+# Longest first: vm-module takes about as long as the others together.
+suite=(vm-module vm-stress vm-tools vm-cycles vm-timing)
 out=$top_builddir/tests/kernels
 mkdir -p "$out"
 
@@ -172,15 +174,14 @@ for rel in "${kernels[@]}"; do
 		else
 			unset VMPROF_LAB_KERNEL_IMAGE
 		fi
-		running=0
 		for t in "${suite[@]}"; do
-			if ((running >= jobs)); then
+			# Count the jobs running (wait -n may also return for
+			# a process substitution of this script's).
+			while (($(jobs -rp | wc -l) >= jobs)); do
 				wait -n
-				running=$((running - 1))
-			fi
+			done
 			echo "     $t ..."
 			run_tap "$t" "$dir" "$top_srcdir/tests/$t.test" &
-			running=$((running + 1))
 		done
 		wait
 	fi
