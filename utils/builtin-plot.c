@@ -11,7 +11,7 @@
 
 #include "builtin.h"
 #include "datafile.h"
-#include "pidmap.h"
+#include "group.h"
 #include "util.h"
 
 const char plot_usage[] =
@@ -24,11 +24,14 @@ const char plot_usage[] =
 "     right);\n"
 "  3. CPU utilisation in % (100 % = one CPU busy).\n"
 "One line per process, named by its pid and command when the file has\n"
-"them, plus their total when there are several.  When no process took a\n"
-"major fault, the major-fault curves and axes are left out and the title\n"
-"says so.\n"
+"them, plus their total when there are several; or one per command or\n"
+"per process tree (--by), each the sum of its processes at each sample.\n"
+"When no process took a major fault, the major-fault curves and axes are\n"
+"left out and the title says so.\n"
 "\n"
 "Options:\n"
+"  -b, --by WHAT       process (default), command or tree: as vmprof\n"
+"                      report --by\n"
 "  -o, --output OUT    the picture; its extension picks PNG or SVG\n"
 "  -t, --title TEXT    title (default: the data file's name)\n"
 "  -s, --script FILE   also save the gnuplot script (with its data) to FILE\n"
@@ -36,11 +39,11 @@ const char plot_usage[] =
 "\n"
 "Examples:\n"
 "  vmprof plot vmprof.csv -o vmprof.png\n"
-"  vmprof plot -t 'sort, 1 GiB' sort.csv -o sort.svg\n";
+"  vmprof plot -t 'sort, 1 GiB' sort.csv -o sort.svg\n"
+"  vmprof plot --by command build.csv -o build.png\n";
 
+/* The rows of a group (groups.g[i] for s[i]), or their total. */
 struct series {
-	uint32_t pid;		/* 0: the total */
-	char *command;		/* NULL if the file does not name it */
 	int total;		/* the sum of the other series */
 	struct vmprof_row *rows;
 	size_t n, cap;
@@ -49,7 +52,7 @@ struct series {
 struct plot {
 	struct series *s;
 	size_t n;
-	struct pidmap index;	/* pid -> s[] */
+	struct grouping groups;
 	uint64_t t0;
 	uint64_t maj_flt;	/* all major faults: 0 draws no major curve */
 };
@@ -69,22 +72,19 @@ static int push(struct series *s, const struct vmprof_row *row)
 	return 0;
 }
 
-static struct series *find(struct plot *p, uint32_t pid)
+/* The series of group @i: NULL when out of memory. */
+static struct series *series_for(struct plot *p, size_t i)
 {
-	struct series *s;
-	size_t i;
+	/* Groups are numbered in order: a new one takes the next series. */
+	while (p->n <= i) {
+		struct series *s = realloc(p->s, (p->n + 1) * sizeof(*s));
 
-	if (pidmap_get(&p->index, pid, &i))
-		return &p->s[i];
-	s = realloc(p->s, (p->n + 1) * sizeof(*s));
-	if (!s)
-		return NULL;
-	p->s = s;
-	if (pidmap_put(&p->index, pid, p->n))
-		return NULL;
-	memset(&p->s[p->n], 0, sizeof(*s));
-	p->s[p->n].pid = pid;
-	return &p->s[p->n++];
+		if (!s)
+			return NULL;
+		p->s = s;
+		memset(&p->s[p->n++], 0, sizeof(*s));
+	}
+	return &p->s[i];
 }
 
 static int add(const struct vmprof_row *row, void *arg)
@@ -92,10 +92,17 @@ static int add(const struct vmprof_row *row, void *arg)
 	struct plot *p = arg;
 	uint64_t start = row->time_ns - row->interval_ns;
 	struct series *s;
+	size_t g;
+	int err;
 
 	if (!p->t0 || start < p->t0)
 		p->t0 = start;
-	s = find(p, row->pid);
+	err = grouping_add(&p->groups, row, &g);
+	if (!err)
+		err = grouping_count(&p->groups, row->pid, g);
+	if (err)
+		return err;
+	s = series_for(p, g);
 	if (!s)
 		return -ENOMEM;
 	p->maj_flt += row->maj_flt;
@@ -104,16 +111,9 @@ static int add(const struct vmprof_row *row, void *arg)
 
 static int name(uint32_t pid, const char *command, void *arg)
 {
-	struct series *s = find(arg, pid);
-	char *c = strdup(command);
+	struct plot *p = arg;
 
-	if (!s || !c) {
-		free(c);
-		return -ENOMEM;
-	}
-	free(s->command);
-	s->command = c;
-	return 0;
+	return grouping_name(&p->groups, pid, command);
 }
 
 static int by_time(const void *a, const void *b)
@@ -123,7 +123,30 @@ static int by_time(const void *a, const void *b)
 	return x->time_ns < y->time_ns ? -1 : x->time_ns > y->time_ns;
 }
 
-/* The total of several processes: one row per distinct time stamp. */
+/* Sum the rows of @all (sorted here) into @sum: one row per distinct time
+ * stamp. */
+static int sum_by_time(struct series *all, struct series *sum)
+{
+	int err = 0;
+
+	qsort(all->rows, all->n, sizeof(*all->rows), by_time);
+	for (size_t j = 0; j < all->n && !err; j++) {
+		const struct vmprof_row *r = &all->rows[j];
+		struct vmprof_row *t = sum->n ? &sum->rows[sum->n - 1] : NULL;
+
+		if (!t || t->time_ns != r->time_ns) {
+			struct vmprof_row row = { 0 };
+
+			vmprof_row_add(&row, r);
+			err = push(sum, &row);
+			continue;
+		}
+		vmprof_row_add(t, r);
+	}
+	return err;
+}
+
+/* The total of several series. */
 static int make_total(struct plot *p, struct series *total)
 {
 	struct series all = { 0 };
@@ -134,37 +157,43 @@ static int make_total(struct plot *p, struct series *total)
 	for (size_t i = 0; i < p->n && !err; i++)
 		for (size_t j = 0; j < p->s[i].n && !err; j++)
 			err = push(&all, &p->s[i].rows[j]);
-	if (err) {
-		free(all.rows);
-		return err;
-	}
-	qsort(all.rows, all.n, sizeof(*all.rows), by_time);
-	for (size_t j = 0; j < all.n && !err; j++) {
-		const struct vmprof_row *r = &all.rows[j];
-		struct vmprof_row *t = total->n ? &total->rows[total->n - 1] : NULL;
-
-		if (!t || t->time_ns != r->time_ns) {
-			struct vmprof_row sum = { 0 };
-
-			vmprof_row_add(&sum, r);
-			err = push(total, &sum);
-			continue;
-		}
-		vmprof_row_add(t, r);
-	}
+	if (!err)
+		err = sum_by_time(&all, total);
 	free(all.rows);
+	return err;
+}
+
+/* A command's or a tree's series: the sum of its processes' rows. */
+static int sum_group(struct series *s)
+{
+	struct series sum = { 0 };
+	int err = sum_by_time(s, &sum);
+
+	free(s->rows);
+	*s = sum;
 	return err;
 }
 
 /* The longest command shown in the key. */
 #define NAME_MAX_CHARS	26
 
-static void name_of(const struct series *s, char *buf, size_t size)
+/* The key's name of series @i. */
+static void name_of(const struct plot *p, size_t i, char *buf, size_t size)
 {
-	if (s->pid && s->command && *s->command) {
+	const struct group *g = i < p->groups.n ? &p->groups.g[i] : NULL;
+	enum group_by by = p->groups.by;
+	size_t used;
+
+	if (p->s[i].total || !g) {
+		snprintf(buf, size, "total");
+		return;
+	}
+	if (by == GROUP_COMMAND) {
+		snprintf(buf, size, "%s", g->name ? g->name : "(unnamed)");
+	} else if (g->pid && g->name && *g->name) {
 		/* The program without its directory; when too long, its name
 		 * and the end of its arguments (what tells runs apart). */
-		const char *cmd = s->command, *sp = strchr(cmd, ' ');
+		const char *cmd = g->name, *sp = strchr(cmd, ' ');
 		const char *slash = memrchr(cmd, '/', sp ? (size_t)(sp - cmd) : strlen(cmd));
 		size_t len, prog;
 
@@ -174,17 +203,22 @@ static void name_of(const struct series *s, char *buf, size_t size)
 		sp = strchr(cmd, ' ');
 		prog = sp ? (size_t)(sp - cmd) : len;
 		if (len <= NAME_MAX_CHARS || prog + 8 > NAME_MAX_CHARS)
-			snprintf(buf, size, "%" PRIu32 " %.*s%s", s->pid,
+			snprintf(buf, size, "%" PRIu32 " %.*s%s", g->pid,
 				 NAME_MAX_CHARS, cmd,
 				 len > NAME_MAX_CHARS ? "..." : "");
 		else
-			snprintf(buf, size, "%" PRIu32 " %.*s ...%s", s->pid,
+			snprintf(buf, size, "%" PRIu32 " %.*s ...%s", g->pid,
 				 (int)prog, cmd,
 				 cmd + len - (NAME_MAX_CHARS - prog - 4));
-	} else if (s->pid)
-		snprintf(buf, size, "pid %" PRIu32, s->pid);
-	else
-		snprintf(buf, size, "%s", s->total ? "total" : "all (per tick)");
+	} else if (g->pid) {
+		snprintf(buf, size, "pid %" PRIu32, g->pid);
+	} else {
+		snprintf(buf, size, "all (per tick)");
+	}
+	used = strlen(buf);
+	if (by != GROUP_PROCESS && used < size)
+		snprintf(buf + used, size - used, " (%zu process%s)",
+			 g->processes, g->processes == 1 ? "" : "es");
 }
 
 static void write_block(FILE *f, const struct plot *p, const struct series *s,
@@ -284,7 +318,7 @@ static void write_script(FILE *f, const struct plot *p, size_t nseries,
 		for (size_t i = 0; i < nseries; i++) {
 			char label[64];
 
-			name_of(&p->s[i], label, sizeof(label));
+			name_of(p, i, label, sizeof(label));
 			fprintf(f, "%s$s%zu using %s with lines lw 2 lc %zu title ",
 				i ? ", \\\n     " : "", i, panel[k][0], i + 1);
 			put_titled(f, label, k == 2 ? "" : " minor");
@@ -302,6 +336,7 @@ static void write_script(FILE *f, const struct plot *p, size_t nseries,
 int cmd_plot(int argc, char **argv)
 {
 	static const struct option opts[] = {
+		{ "by", required_argument, NULL, 'b' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "title", required_argument, NULL, 't' },
 		{ "script", required_argument, NULL, 's' },
@@ -310,13 +345,18 @@ int cmd_plot(int argc, char **argv)
 	};
 	static const struct datafile_ops ops = { .row = add, .process = name };
 	const char *out = NULL, *title = NULL, *script = NULL, *in;
+	enum group_by by = GROUP_PROCESS;
 	struct plot p = { 0 };
 	size_t nseries = 0, len;
 	int c, rc, st;
 	FILE *f;
 
-	while ((c = getopt_long(argc, argv, "o:t:s:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "b:o:t:s:h", opts, NULL)) != -1) {
 		switch (c) {
+		case 'b':
+			if (group_by_parse(optarg, &by))
+				return util_usage_error("--by must be process, command or tree");
+			break;
 		case 'o':
 			out = optarg;
 			break;
@@ -340,22 +380,23 @@ int cmd_plot(int argc, char **argv)
 	if (len < 5 || (strcmp(out + len - 4, ".png") && strcmp(out + len - 4, ".svg")))
 		return util_usage_error("the output must end in .png or .svg");
 	in = argv[optind];
+	grouping_init(&p.groups, by);
 	rc = datafile_read(in, &ops, &p);
 	nseries = p.n;
 	if (rc)
 		goto out;
-	/* A process named in the file but never sampled is not drawn. */
-	for (size_t i = 0, j = 0; i < nseries; i++) {
-		if (p.s[i].n) {
-			p.s[j++] = p.s[i];
-		} else {
-			free(p.s[i].command);
-			free(p.s[i].rows);
-		}
-		if (i == nseries - 1)
-			p.n = j;
+	if (by != GROUP_PROCESS && p.groups.per_tick) {
+		rc = util_fail("%s is a per-tick file (--aggregate): it has no processes to group by %s",
+			       in, by == GROUP_TREE ? "tree" : "command");
+		goto out;
 	}
-	nseries = p.n;
+	/* A command's or a tree's series: one point a sample. */
+	for (size_t i = 0; i < p.n && by != GROUP_PROCESS; i++) {
+		if (sum_group(&p.s[i])) {
+			rc = util_fail("out of memory");
+			goto out;
+		}
+	}
 	if (!p.n) {
 		rc = util_fail("%s has no samples to plot", in);
 		goto out;
@@ -400,11 +441,9 @@ int cmd_plot(int argc, char **argv)
 	}
 	rc = EXIT_OK;
 out:
-	for (size_t i = 0; i < nseries && p.s; i++) {
+	for (size_t i = 0; i < nseries && p.s; i++)
 		free(p.s[i].rows);
-		free(p.s[i].command);
-	}
 	free(p.s);
-	pidmap_free(&p.index);
+	grouping_free(&p.groups);
 	return rc;
 }

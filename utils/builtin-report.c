@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* vmprof report [--format FMT] [--from SEC] [--to SEC] FILE */
+/* vmprof report [--by WHAT] [--format FMT] [--from SEC] [--to SEC] FILE */
 #define _GNU_SOURCE
 #include <getopt.h>
 #include <stdio.h>
@@ -21,6 +21,14 @@ const char report_usage[] =
 "gives one series.\n"
 "\n"
 "Options:\n"
+"  -b, --by WHAT      one line per process (default), per command (the\n"
+"                     program a process ran when sampled, without its\n"
+"                     directory: the samples of a process that execs go\n"
+"                     to its new program from the exec on), or per tree (a\n"
+"                     process of the file and every descendant the file\n"
+"                     has: needs the ppid column of `vmprof run`'s files).\n"
+"                     A command's or a tree's peaks are those of the sums\n"
+"                     of its processes at each sample\n"
 "  -f, --format FMT   text (default: a table for people), or tsv, csv or\n"
 "                     json (JSON lines) for programs: a header row, one row\n"
 "                     per process and a total row (pid 0, command \"total\")\n"
@@ -37,11 +45,16 @@ const char report_usage[] =
 "min_flt_per_s and maj_flt_per_s (over the same time), peak_cpu_util,\n"
 "peak_min_flt_per_s, peak_maj_flt_per_s (over one sample), max_rss_kb,\n"
 "end (running, exited, unregistered, or reaped: reaped by its parent\n"
-"before its last sample, whose counts are missing and left out).\n"
+"before its last sample, whose counts are missing and left out).  By\n"
+"command and by tree: processes (how many had samples in the line's\n"
+"group) after command, no end, and cpu_util and the rates over the time\n"
+"from the group's first start to its last end, as for the total; by\n"
+"command, no pid; by tree, the root's pid and command.\n"
 "\n"
 "Examples:\n"
 "  vmprof report vmprof.csv\n"
 "  vmprof report --format tsv --from 2 vmprof.csv\n"
+"  vmprof report --by command build.csv\n"
 "  vmprof-monitor -d 5 | vmprof report -\n";
 
 static int add(const struct vmprof_row *row, void *arg)
@@ -57,6 +70,7 @@ static int name(uint32_t pid, const char *command, void *arg)
 int cmd_report(int argc, char **argv)
 {
 	static const struct option opts[] = {
+		{ "by", required_argument, NULL, 'b' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "from", required_argument, NULL, 'F' },
 		{ "to", required_argument, NULL, 'T' },
@@ -65,12 +79,17 @@ int cmd_report(int argc, char **argv)
 	};
 	static const struct datafile_ops ops = { .row = add, .process = name };
 	enum report_format fmt = REPORT_TEXT;
+	enum group_by by = GROUP_PROCESS;
 	double from = 0, to = -1;
 	struct report rep;
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "b:f:h", opts, NULL)) != -1) {
 		switch (c) {
+		case 'b':
+			if (group_by_parse(optarg, &by))
+				return util_usage_error("--by must be process, command or tree");
+			break;
 		case 'f':
 			if (!strcmp(optarg, "text"))
 				fmt = REPORT_TEXT;
@@ -99,13 +118,16 @@ int cmd_report(int argc, char **argv)
 		return util_usage_error("expected one FILE");
 	if (to >= 0 && to <= from)
 		return util_usage_error("--to must be later than --from");
-	report_init(&rep);
+	report_init(&rep, by);
 	rep.from_ns = (uint64_t)(from * 1e9 + 0.5);
 	if (to >= 0) {
 		rep.has_to = 1;
 		rep.to_ns = (uint64_t)(to * 1e9 + 0.5);
 	}
 	rc = datafile_read(argv[optind], &ops, &rep);
+	if (rc == EXIT_OK && by != GROUP_PROCESS && rep.groups.per_tick)
+		rc = util_fail("%s is a per-tick file (--aggregate): it has no processes to group by %s",
+			       argv[optind], by == GROUP_TREE ? "tree" : "command");
 	if (rc == EXIT_OK && report_finish(&rep))
 		rc = util_fail("out of memory");
 	if (rc == EXIT_OK) {

@@ -294,7 +294,7 @@ int cmd_run(int argc, char **argv)
 		}
 	}
 
-	report_init(&rep);
+	report_init(&rep, GROUP_PROCESS);
 	o.on_record = on_record;
 	o.on_name = on_name;
 	o.arg = &rep;

@@ -7,58 +7,48 @@
 
 #include "report.h"
 
-void report_init(struct report *r)
+void report_init(struct report *r, enum group_by by)
 {
 	memset(r, 0, sizeof(*r));
+	grouping_init(&r->groups, by);
 }
 
 void report_free(struct report *r)
 {
-	for (size_t i = 0; i < r->nprocs; i++)
-		free(r->procs[i].command);
 	free(r->procs);
 	free(r->first);
-	pidmap_free(&r->index);
+	grouping_free(&r->groups);
 	memset(r, 0, sizeof(*r));
 }
 
-static struct report_proc *find(struct report *r, uint32_t pid)
+/* A row of the first tick, with its group, until the start is known. */
+struct report_first {
+	struct vmprof_row row;
+	size_t group;
+};
+
+/* The line of group @i: 0, or -ENOMEM. */
+static int line_for(struct report *r, size_t i)
 {
-	struct report_proc *p;
-	size_t i;
+	/* Groups are numbered in order: a new one takes the next line. */
+	while (r->nprocs <= i) {
+		if (r->nprocs == r->cap) {
+			size_t cap = r->cap ? r->cap * 2 : 16;
+			struct report_proc *p = realloc(r->procs, cap * sizeof(*p));
 
-	if (pidmap_get(&r->index, pid, &i))
-		return &r->procs[i];
-	if (r->nprocs == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 16;
-
-		p = realloc(r->procs, cap * sizeof(*p));
-		if (!p)
-			return NULL;
-		r->procs = p;
-		r->cap = cap;
+			if (!p)
+				return -ENOMEM;
+			r->procs = p;
+			r->cap = cap;
+		}
+		memset(&r->procs[r->nprocs++], 0, sizeof(*r->procs));
 	}
-	if (pidmap_put(&r->index, pid, r->nprocs))
-		return NULL;
-	p = &r->procs[r->nprocs++];
-	memset(p, 0, sizeof(*p));
-	p->pid = pid;
-	return p;
+	return 0;
 }
 
 int report_name(struct report *r, uint32_t pid, const char *command)
 {
-	struct report_proc *p = find(r, pid);
-	char *c;
-
-	if (!p)
-		return -ENOMEM;
-	c = strdup(command);
-	if (!c)
-		return -ENOMEM;
-	free(p->command);
-	p->command = c;
-	return 0;
+	return grouping_name(&r->groups, pid, command);
 }
 
 static double rate(uint64_t n, uint64_t ns)
@@ -66,7 +56,8 @@ static double rate(uint64_t n, uint64_t ns)
 	return ns ? (double)n * 1e9 / (double)ns : 0.0;
 }
 
-/* Per-tick sums: the peaks of the total are those of the sums. */
+/* Per-tick sums: the peaks of a group, and of the total, are those of the
+ * sums of their rows of each tick. */
 static void peaks(struct report_proc *p, const struct vmprof_row *row)
 {
 	if (rate(row->min_flt, row->interval_ns) > p->peak_min_rate)
@@ -79,26 +70,41 @@ static void peaks(struct report_proc *p, const struct vmprof_row *row)
 		p->max_rss_kb = row->rss_kb;
 }
 
-static void close_tick(struct report *r)
+/* Add @row to the tick @sum accumulates into @p's peaks; a row of another
+ * tick closes it first. */
+static void tick_add(struct report_proc *p, struct vmprof_row *sum,
+		     const struct vmprof_row *row)
 {
-	if (r->tick.nr_pids)
-		peaks(&r->peak, &r->tick);
-	memset(&r->tick, 0, sizeof(r->tick));
+	if (sum->nr_pids && sum->time_ns != row->time_ns) {
+		peaks(p, sum);
+		memset(sum, 0, sizeof(*sum));
+	}
+	vmprof_row_add(sum, row);
 }
 
-static int count(struct report *r, const struct vmprof_row *row)
+static void close_tick(struct report_proc *p, struct vmprof_row *sum)
 {
-	/* Per-tick rows are all one series, pid 0. */
-	uint32_t pid = row->nr_pids && !row->pid ? 0 : row->pid;
+	if (sum->nr_pids)
+		peaks(p, sum);
+	memset(sum, 0, sizeof(*sum));
+}
+
+/* Count @row, of group @group, if it lies in the window. */
+static int count(struct report *r, const struct vmprof_row *row, size_t group)
+{
 	uint64_t begin = row->time_ns - row->interval_ns;
 	int64_t from = (int64_t)(begin - r->t0), to = (int64_t)(row->time_ns - r->t0);
 	struct report_proc *p;
+	int err;
 
 	if (from < (int64_t)r->from_ns || (r->has_to && to > (int64_t)r->to_ns))
 		return 0;
-	p = find(r, pid);
-	if (!p)
-		return -ENOMEM;
+	err = line_for(r, group);
+	if (!err)
+		err = grouping_count(&r->groups, row->pid, group);
+	if (err)
+		return err;
+	p = &r->procs[group];
 	if (!row->pid)
 		r->aggregate = 1;
 	p->flags = row->flags;
@@ -115,10 +121,8 @@ static int count(struct report *r, const struct vmprof_row *row)
 	p->maj_flt += row->maj_flt;
 	p->cpu_ns += row->cpu_ns;
 	p->covered_ns += row->interval_ns;
-	peaks(p, row);
-	if (r->tick.nr_pids && r->tick.time_ns != row->time_ns)
-		close_tick(r);
-	vmprof_row_add(&r->tick, row);
+	tick_add(p, &p->tick, row);
+	tick_add(&r->peak, &r->tick, row);
 	return 0;
 }
 
@@ -130,13 +134,13 @@ static int start(struct report *r)
 
 	r->started = 1;
 	for (size_t i = 0; i < r->nfirst; i++) {
-		const struct vmprof_row *row = &r->first[i];
+		const struct vmprof_row *row = &r->first[i].row;
 
 		if (!i || row->time_ns - row->interval_ns < r->t0)
 			r->t0 = row->time_ns - row->interval_ns;
 	}
 	for (size_t i = 0; i < r->nfirst && !err; i++)
-		err = count(r, &r->first[i]);
+		err = count(r, &r->first[i].row, r->first[i].group);
 	free(r->first);
 	r->first = NULL;
 	r->nfirst = 0;
@@ -145,24 +149,31 @@ static int start(struct report *r)
 
 int report_add(struct report *r, const struct vmprof_row *row)
 {
-	if (!r->started && r->nfirst && row->time_ns != r->first[0].time_ns) {
-		int err = start(r);
+	size_t group;
+	int err;
 
+	/* Grouped now, after the process lines before it in the file. */
+	err = grouping_add(&r->groups, row, &group);
+	if (err)
+		return err;
+	if (!r->started && r->nfirst && row->time_ns != r->first[0].row.time_ns) {
+		err = start(r);
 		if (err)
 			return err;
 	}
 	if (r->started)
-		return count(r, row);
+		return count(r, row, group);
 	if (r->nfirst == r->capfirst) {
 		size_t cap = r->capfirst ? r->capfirst * 2 : 64;
-		struct vmprof_row *f = realloc(r->first, cap * sizeof(*f));
+		struct report_first *f = realloc(r->first, cap * sizeof(*f));
 
 		if (!f)
 			return -ENOMEM;
 		r->first = f;
 		r->capfirst = cap;
 	}
-	r->first[r->nfirst++] = *row;
+	r->first[r->nfirst].row = *row;
+	r->first[r->nfirst++].group = group;
 	return 0;
 }
 
@@ -170,7 +181,9 @@ int report_finish(struct report *r)
 {
 	int err = r->started ? 0 : start(r);
 
-	close_tick(r);
+	for (size_t i = 0; i < r->nprocs; i++)
+		close_tick(&r->procs[i], &r->procs[i].tick);
+	close_tick(&r->peak, &r->tick);
 	return err;
 }
 
@@ -189,6 +202,7 @@ static const char *end_of(const struct report_proc *p)
 struct line {
 	uint32_t pid;
 	const char *command;
+	size_t processes;
 	double start_s, end_s;
 	uint64_t samples, min_flt, maj_flt, cpu_ns, max_rss_kb;
 	double util;		/* mean, 1.0 = one CPU */
@@ -197,12 +211,18 @@ struct line {
 	const char *end;
 };
 
-static void line_of(const struct report *r, const struct report_proc *p,
-		    struct line *l)
+/* A line for each process, and for each group of several: rates and
+ * utilisation of a process over the time its samples cover, of a group
+ * over the time from its first start to its last end (2.0 = two CPUs). */
+static void line_of(const struct report *r, size_t i, struct line *l)
 {
+	const struct report_proc *p = &r->procs[i];
+	const struct group *g = &r->groups.g[i];
+
 	memset(l, 0, sizeof(*l));
-	l->pid = p->pid;
-	l->command = p->command ? p->command : "";
+	l->pid = g->pid;
+	l->command = g->name ? g->name : "";
+	l->processes = g->processes;
 	l->start_s = (double)(int64_t)(p->first_ns - r->t0) / 1e9;
 	l->end_s = (double)(int64_t)(p->last_ns - r->t0) / 1e9;
 	l->samples = p->samples;
@@ -210,15 +230,18 @@ static void line_of(const struct report *r, const struct report_proc *p,
 	l->maj_flt = p->maj_flt;
 	l->cpu_ns = p->cpu_ns;
 	l->max_rss_kb = p->max_rss_kb;
-	l->span_s = (double)p->covered_ns / 1e9;
-	l->util = p->covered_ns ? (double)p->cpu_ns / (double)p->covered_ns : 0;
+	if (r->groups.by == GROUP_PROCESS)
+		l->span_s = (double)p->covered_ns / 1e9;
+	else
+		l->span_s = l->end_s - l->start_s;
+	l->util = l->span_s > 0 ? (double)p->cpu_ns / 1e9 / l->span_s : 0;
 	l->peak_util = p->peak_util;
 	l->peak_min_rate = p->peak_min_rate;
 	l->peak_maj_rate = p->peak_maj_rate;
 	l->end = end_of(p);
 }
 
-/* The total over the processes: rates and utilisation over the time from
+/* The total over the groups: rates and utilisation over the time from
  * the first start to the last end (utilisation 2.0 = two CPUs busy). */
 static int total_of(const struct report *r, struct line *t)
 {
@@ -245,6 +268,7 @@ static int total_of(const struct report *r, struct line *t)
 	}
 	if (!n)
 		return 0;
+	t->processes = r->groups.processes;
 	t->start_s = (double)(int64_t)(first - r->t0) / 1e9;
 	t->end_s = (double)(int64_t)(last - r->t0) / 1e9;
 	t->span_s = t->end_s - t->start_s;
@@ -256,12 +280,28 @@ static int total_of(const struct report *r, struct line *t)
 	return n;
 }
 
+/*
+ * The columns of tsv, csv and json: by process, "pid" to "end"; by tree,
+ * "pid" (the root's), "command" (the root's) and "processes", then the
+ * figures; by command, the same without "pid".  A group has no "end".
+ */
 static const char *const columns[] = {
-	"pid", "command", "start_s", "end_s", "duration_s", "samples",
-	"min_flt", "maj_flt", "cpu_s", "cpu_util", "min_flt_per_s",
+	"pid", "command", "processes", "start_s", "end_s", "duration_s",
+	"samples", "min_flt", "maj_flt", "cpu_s", "cpu_util", "min_flt_per_s",
 	"maj_flt_per_s", "peak_cpu_util", "peak_min_flt_per_s",
 	"peak_maj_flt_per_s", "max_rss_kb", "end",
 };
+#define NCOLUMNS (sizeof(columns) / sizeof(columns[0]))
+
+/* Does the grouping show the column? */
+static int shown(enum group_by by, size_t col)
+{
+	if (by == GROUP_PROCESS)
+		return col != 2;
+	if (col == NCOLUMNS - 1)
+		return 0;
+	return by == GROUP_TREE || col != 0;
+}
 
 static void put_text(FILE *f, enum report_format fmt, const char *s)
 {
@@ -288,55 +328,66 @@ static void put_text(FILE *f, enum report_format fmt, const char *s)
 		putc('"', f);
 }
 
-static void put_line(FILE *f, enum report_format fmt, const struct line *l)
+static void put_line(FILE *f, enum report_format fmt, enum group_by by,
+		     const struct line *l)
 {
 	char sep = fmt == REPORT_TSV ? '\t' : ',';
 	double dur = l->end_s - l->start_s;
-	char num[15][32];
-	int k = 0;
+	char num[NCOLUMNS][32];
+	int first = 1;
 
-	snprintf(num[k++], 32, "%.3f", l->start_s);
-	snprintf(num[k++], 32, "%.3f", l->end_s);
-	snprintf(num[k++], 32, "%.3f", dur);
-	snprintf(num[k++], 32, "%" PRIu64, l->samples);
-	snprintf(num[k++], 32, "%" PRIu64, l->min_flt);
-	snprintf(num[k++], 32, "%" PRIu64, l->maj_flt);
-	snprintf(num[k++], 32, "%.6f", (double)l->cpu_ns / 1e9);
-	snprintf(num[k++], 32, "%.4f", l->util);
-	snprintf(num[k++], 32, "%.1f", l->span_s > 0 ? (double)l->min_flt / l->span_s : 0);
-	snprintf(num[k++], 32, "%.1f", l->span_s > 0 ? (double)l->maj_flt / l->span_s : 0);
-	snprintf(num[k++], 32, "%.4f", l->peak_util);
-	snprintf(num[k++], 32, "%.1f", l->peak_min_rate);
-	snprintf(num[k++], 32, "%.1f", l->peak_maj_rate);
-	snprintf(num[k++], 32, "%" PRIu64, l->max_rss_kb);
-	if (fmt == REPORT_JSON) {
-		fprintf(f, "{\"pid\":%" PRIu32 ",\"command\":", l->pid);
-		put_text(f, fmt, l->command);
-		for (int i = 0; i < k; i++)
-			fprintf(f, ",\"%s\":%s", columns[i + 2], num[i]);
-		fprintf(f, ",\"end\":");
-		put_text(f, fmt, l->end);
-		fprintf(f, "}\n");
-		return;
+	snprintf(num[0], 32, "%" PRIu32, l->pid);
+	snprintf(num[2], 32, "%zu", l->processes);
+	snprintf(num[3], 32, "%.3f", l->start_s);
+	snprintf(num[4], 32, "%.3f", l->end_s);
+	snprintf(num[5], 32, "%.3f", dur);
+	snprintf(num[6], 32, "%" PRIu64, l->samples);
+	snprintf(num[7], 32, "%" PRIu64, l->min_flt);
+	snprintf(num[8], 32, "%" PRIu64, l->maj_flt);
+	snprintf(num[9], 32, "%.6f", (double)l->cpu_ns / 1e9);
+	snprintf(num[10], 32, "%.4f", l->util);
+	snprintf(num[11], 32, "%.1f", l->span_s > 0 ? (double)l->min_flt / l->span_s : 0);
+	snprintf(num[12], 32, "%.1f", l->span_s > 0 ? (double)l->maj_flt / l->span_s : 0);
+	snprintf(num[13], 32, "%.4f", l->peak_util);
+	snprintf(num[14], 32, "%.1f", l->peak_min_rate);
+	snprintf(num[15], 32, "%.1f", l->peak_maj_rate);
+	snprintf(num[16], 32, "%" PRIu64, l->max_rss_kb);
+	if (fmt == REPORT_JSON)
+		putc('{', f);
+	for (size_t i = 0; i < NCOLUMNS; i++) {
+		if (!shown(by, i))
+			continue;
+		if (!first)
+			putc(fmt == REPORT_JSON ? ',' : sep, f);
+		first = 0;
+		if (fmt == REPORT_JSON)
+			fprintf(f, "\"%s\":", columns[i]);
+		if (i == 1)
+			put_text(f, fmt, l->command);
+		else if (i == NCOLUMNS - 1)
+			put_text(f, fmt, l->end);
+		else
+			fputs(num[i], f);
 	}
-	fprintf(f, "%" PRIu32 "%c", l->pid, sep);
-	put_text(f, fmt, l->command);
-	for (int i = 0; i < k; i++)
-		fprintf(f, "%c%s", sep, num[i]);
-	putc(sep, f);
-	put_text(f, fmt, l->end);
-	putc('\n', f);
+	fputs(fmt == REPORT_JSON ? "}\n" : "\n", f);
 }
 
 static void print_machine(const struct report *r, FILE *f,
 			  enum report_format fmt)
 {
+	enum group_by by = r->groups.by;
 	struct line l;
 
 	if (fmt != REPORT_JSON) {
-		for (size_t i = 0; i < sizeof(columns) / sizeof(columns[0]); i++)
-			fprintf(f, "%s%s", i ? (fmt == REPORT_TSV ? "\t" : ",") : "",
+		int first = 1;
+
+		for (size_t i = 0; i < NCOLUMNS; i++) {
+			if (!shown(by, i))
+				continue;
+			fprintf(f, "%s%s", first ? "" : (fmt == REPORT_TSV ? "\t" : ","),
 				columns[i]);
+			first = 0;
+		}
 		putc('\n', f);
 	}
 	/* A per-tick file has one series: it is the total. */
@@ -344,58 +395,93 @@ static void print_machine(const struct report *r, FILE *f,
 		for (size_t i = 0; i < r->nprocs; i++) {
 			if (!r->procs[i].samples)
 				continue;
-			line_of(r, &r->procs[i], &l);
-			put_line(f, fmt, &l);
+			line_of(r, i, &l);
+			put_line(f, fmt, by, &l);
 		}
 	}
 	if (total_of(r, &l))
-		put_line(f, fmt, &l);
+		put_line(f, fmt, by, &l);
 }
 
+/*
+ * The table.  By process: pid, figures, end, command.  By tree: the
+ * root's pid, how many processes, figures, the root's command.  By
+ * command: how many processes, figures, the program.
+ */
 static void print_text(const struct report *r, FILE *f)
 {
+	enum group_by by = r->groups.by;
 	struct line l;
 	int reaped = 0, n = 0;
 	const char *end;
 
-	fprintf(f, "%8s %9s %8s %12s %10s %10s %8s %8s %12s %10s %10s %-12s %s\n",
-		r->aggregate ? "series" : "pid", "duration", "samples",
-		"minor", "major", "cpu", "mean", "peak", "peak minor",
-		"peak major", "max rss", "end", "command");
-	fprintf(f, "%8s %9s %8s %12s %10s %10s %8s %8s %12s %10s %10s\n",
-		"", "s", "", "faults", "faults", "s", "cpu %", "cpu %",
+	if (by == GROUP_COMMAND)
+		fprintf(f, "%8s ", "procs");
+	else
+		fprintf(f, "%8s ", r->aggregate ? "series" :
+			by == GROUP_TREE ? "root" : "pid");
+	if (by == GROUP_TREE)
+		fprintf(f, "%6s ", "procs");
+	fprintf(f, "%9s %8s %12s %10s %10s %8s %8s %12s %10s %10s ",
+		"duration", "samples", "minor", "major", "cpu", "mean", "peak",
+		"peak minor", "peak major", "max rss");
+	if (by == GROUP_PROCESS)
+		fprintf(f, "%-12s ", "end");
+	fprintf(f, "command\n");
+	fprintf(f, "%8s ", "");
+	if (by == GROUP_TREE)
+		fprintf(f, "%6s ", "");
+	fprintf(f, "%9s %8s %12s %10s %10s %8s %8s %12s %10s %10s\n",
+		"s", "", "faults", "faults", "s", "cpu %", "cpu %",
 		"faults/s", "faults/s", "MiB");
 	for (size_t i = 0; i < r->nprocs; i++) {
 		const struct report_proc *p = &r->procs[i];
-		char name[16];
 
 		if (!p->samples)
 			continue;
 		n++;
-		line_of(r, p, &l);
-		if (p->pid)
-			snprintf(name, sizeof(name), "%" PRIu32, p->pid);
+		line_of(r, i, &l);
+		if (by == GROUP_COMMAND)
+			fprintf(f, "%8zu ", l.processes);
+		else if (l.pid)
+			fprintf(f, "%8" PRIu32 " ", l.pid);
 		else
-			snprintf(name, sizeof(name), "all");
-		end = !strcmp(l.end, "reaped") ? "exited*" :
-		      !strcmp(l.end, "running") ? "-" : l.end;
-		fprintf(f, "%8s %9.3f %8" PRIu64 " %12" PRIu64 " %10" PRIu64
-			" %10.3f %8.1f %8.1f %12.0f %10.0f %10.1f ",
-			name, l.end_s - l.start_s, l.samples, l.min_flt,
+			fprintf(f, "%8s ", "all");
+		if (by == GROUP_TREE)
+			fprintf(f, "%6zu ", l.processes);
+		fprintf(f, "%9.3f %8" PRIu64 " %12" PRIu64 " %10" PRIu64
+			" %10.3f %8.1f %8.1f %12.0f %10.0f %10.1f",
+			l.end_s - l.start_s, l.samples, l.min_flt,
 			l.maj_flt, (double)l.cpu_ns / 1e9, 100.0 * l.util,
 			100.0 * l.peak_util, l.peak_min_rate, l.peak_maj_rate,
 			(double)l.max_rss_kb / 1024.0);
+		if (by == GROUP_PROCESS) {
+			end = !strcmp(l.end, "reaped") ? "exited*" :
+			      !strcmp(l.end, "running") ? "-" : l.end;
+			if (*l.command)
+				fprintf(f, " %-12s", end);
+			else
+				fprintf(f, " %s", end);
+			reaped |= !!(p->flags & VMPROF_REC_REAPED);
+		}
 		if (*l.command)
-			fprintf(f, "%-12s %.60s\n", end, l.command);
-		else
-			fprintf(f, "%s\n", end);
-		reaped |= !!(p->flags & VMPROF_REC_REAPED);
+			fprintf(f, " %.60s", l.command);
+		else if (by == GROUP_COMMAND)
+			fprintf(f, " (unnamed)");
+		putc('\n', f);
 	}
-	if (n > 1 && total_of(r, &l))
-		fprintf(f, "%8s %9.3f %8s %12" PRIu64 " %10" PRIu64
-			" %10.3f %8.1f\n", "total", l.end_s - l.start_s, "",
-			l.min_flt, l.maj_flt, (double)l.cpu_ns / 1e9,
-			100.0 * l.util);
+	if (n > 1 && total_of(r, &l)) {
+		if (by == GROUP_COMMAND)
+			fprintf(f, "%8zu ", l.processes);
+		else
+			fprintf(f, "%8s ", "total");
+		if (by == GROUP_TREE)
+			fprintf(f, "%6zu ", l.processes);
+		fprintf(f, "%9.3f %8s %12" PRIu64 " %10" PRIu64 " %10.3f %8.1f",
+			l.end_s - l.start_s, "", l.min_flt, l.maj_flt,
+			(double)l.cpu_ns / 1e9, 100.0 * l.util);
+		fprintf(f, by == GROUP_COMMAND ? "%44s total\n" : "\n", "");
+	}
 	if (!n)
 		fprintf(f, "(no samples)\n");
 	if (reaped)

@@ -1,17 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The summary of a profile: per process and in total, over a time window. */
+/*
+ * The summary of a profile: per process, per command or per process tree,
+ * and in total, over a time window.
+ */
 #ifndef VMPROF_REPORT_H
 #define VMPROF_REPORT_H
 
 #include <stdint.h>
 #include <stdio.h>
 
-#include "pidmap.h"
+#include "group.h"
 #include "vmprof.h"
 
+/* One line of the report: a process, a command or a tree (its group). */
 struct report_proc {
-	uint32_t pid;		/* 0: the per-tick series of an aggregate file */
-	char *command;		/* from the file's process line, or NULL */
 	uint64_t first_ns;	/* start of the first interval */
 	uint64_t last_ns;	/* time of the last record */
 	uint64_t samples;
@@ -24,7 +26,10 @@ struct report_proc {
 	double peak_util;
 	uint64_t max_rss_kb;
 	uint32_t flags;		/* of the last record */
+	struct vmprof_row tick;	/* the sum of the current tick's rows */
 };
+
+struct report_first;
 
 enum report_format {
 	REPORT_TEXT,		/* the table for people */
@@ -34,10 +39,10 @@ enum report_format {
 };
 
 struct report {
-	struct report_proc *procs;
+	struct report_proc *procs;	/* one a group, by index */
 	size_t nprocs;
 	size_t cap;
-	struct pidmap index;	/* pid -> procs[] */
+	struct grouping groups;
 	int aggregate;		/* built from per-tick rows */
 	/*
 	 * The window: records whose whole interval lies in [from, to] seconds
@@ -49,14 +54,14 @@ struct report {
 	int has_to;
 	uint64_t t0;		/* the start of the data */
 	int started;		/* t0 is known */
-	struct vmprof_row *first;	/* the first tick's rows, until then */
+	struct report_first *first;	/* the first tick's rows, until then */
 	size_t nfirst;
 	size_t capfirst;
 	struct vmprof_row tick;	/* the sum of the current tick's rows */
 	struct report_proc peak;	/* the total's peaks, over ticks */
 };
 
-void report_init(struct report *r);
+void report_init(struct report *r, enum group_by by);
 void report_free(struct report *r);
 int report_add(struct report *r, const struct vmprof_row *row);
 /* The command of a process, from a process line; 0 or -ENOMEM. */

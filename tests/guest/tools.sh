@@ -172,6 +172,26 @@ check "make: the program was built" test -x "$tmp/mk/prog"
 is "make: five compilers proper (cc1) recorded" "$(named make cc1)" 5
 is "make: five assemblers recorded" "$(named make as)" 5
 is "make: one linker recorded" "$(named make ld)" 1
+# The report by command and by tree (tests/tools-golden.test checks their
+# sums on a file written by hand; here, on make's).
+# by_col FILE KEY-COLUMN KEY COLUMN: COLUMN of the TSV report's row whose KEY-COLUMN is KEY
+by_col() {
+	awk -F'\t' -v k="$2" -v key="$3" -v name="$4" 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+		$c[k] == key { print $c[name] }' "$1"
+}
+"$VMPROF" report --by command -f tsv "$tmp/make.csv" > "$tmp/make.bycmd"
+is "make: report --by command: cc1, one line of five processes" \
+	"$(by_col "$tmp/make.bycmd" command cc1 processes)" 5
+is "make: report --by command: as, one line of five processes" \
+	"$(by_col "$tmp/make.bycmd" command as processes)" 5
+"$VMPROF" report --by tree -f tsv "$tmp/make.csv" > "$tmp/make.bytree"
+"$VMPROF" report -f tsv "$tmp/make.csv" > "$tmp/make.byproc"
+is "make: report --by tree: one tree, make's, of every process recorded" \
+	"$(($(wc -l < "$tmp/make.bytree") - 2)) $(by_col "$tmp/make.bytree" pid "$(csv_col "$tmp/make.csv" pid | head -n 1)" processes)" \
+	"1 $(csv_col "$tmp/make.csv" pid | sort -u | wc -l)"
+is "make: the tree's minor faults and CPU are the processes' total" \
+	"$(by_col "$tmp/make.bytree" pid 0 min_flt) $(by_col "$tmp/make.bytree" pid 0 cpu_s)" \
+	"$(by_col "$tmp/make.byproc" pid 0 min_flt) $(by_col "$tmp/make.byproc" pid 0 cpu_s)"
 
 # 200 children forked at once, all exiting at once.
 tree burst "$T" forktree 200 40
