@@ -489,6 +489,11 @@ static int cmd_read(int argc, char **argv)
 			done = 1;
 		if (done)
 			break;
+		/* What was read is in the file before the reader waits: the
+		 * tests poll it (a full buffer of 64 KiB could hold it back
+		 * until the end). */
+		if (fflush(stdout))
+			return 1;
 		if (nap)
 			sleep_ms(nap);
 		else if (poll(&pfd, 1, 200) < 0 && errno != EINTR)

@@ -195,7 +195,8 @@ errcase "tabs and a newline around +: OK" OK write "R $g	+
 # 20 us a process more (a few microseconds seen, more on the debug kernel).
 # forktree_run TAG ARGS...: vmprof-t forktree ARGS > TAG.out, its
 # records and its children's > TAG.rec, read until the forker's last
-# record is in; fp is the forker, fst its exit status.
+# record is in (flast=1, or 0 if it did not come in a minute); fp is the
+# forker, fst its exit status.
 forktree_run() {
 	local f=$tmp/$1 rp
 	shift
@@ -206,9 +207,10 @@ forktree_run() {
 	fp=$!
 	wait $fp
 	fst=$?
+	flast=0
 	for _ in $(seq 600); do
 		awk -v p=$fp '$1 == "rec" && $9 == p && $10 % 2 == 1 { f = 1 } END { exit !f }' \
-			"$f.rec" && break
+			"$f.rec" && { flast=1; break; }
 		sleep 0.1
 	done
 	touch "$f.stop"
@@ -219,6 +221,7 @@ tree_case() {
 	i0=$(stat_value inherited)
 	forktree_run "tree.$name" "$n" "$pages" "$depth"
 	is "$name: forktree exited 0" "$fst" 0
+	is "$name: the forker's last record (EXITED) came while the reader ran" "$flast" 1
 	is "$name: processes in the tree" "$(grep -c '^proc' "$f.out")" $((n * depth + 1))
 	is "$name: stats counts those registered at fork" \
 		$(($(stat_value inherited) - i0)) $((n * depth))
@@ -260,6 +263,7 @@ echo 5 > $PARAMS/max_pids
 r0=$(stat_value inherit_refused)
 forktree_run max 10 10 1
 echo "$old_max" > $PARAMS/max_pids
+is "max_pids 5: the forker's last record came" "$flast" 1
 is "max_pids 5: 6 forks refused, counted in stats" $(($(stat_value inherit_refused) - r0)) 6
 is "max_pids 5: 5 processes have records" \
 	"$(awk '$1 == "rec" { p[$9] = 1 } END { print length(p) }' "$tmp/max.rec")" 5
