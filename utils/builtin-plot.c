@@ -59,15 +59,11 @@ struct plot {
 
 static int push(struct series *s, const struct vmprof_row *row)
 {
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 256;
-		struct vmprof_row *r = realloc(s->rows, cap * sizeof(*r));
+	struct vmprof_row *r = util_grow(s->rows, s->n, &s->cap, sizeof(*r), 256);
 
-		if (!r)
-			return -ENOMEM;
-		s->rows = r;
-		s->cap = cap;
-	}
+	if (!r)
+		return -ENOMEM;
+	s->rows = r;
 	s->rows[s->n++] = *row;
 	return 0;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "group.h"
+#include "util.h"
 
 /* What the grouping knows of one pid of the file. */
 struct group_proc {
@@ -76,17 +77,14 @@ void group_program(const char *command, char *buf, size_t size)
 /* The index of @pid's entry, made if new: 0, or -ENOMEM. */
 static int proc_of(struct grouping *gr, uint32_t pid, size_t *idx)
 {
+	struct group_proc *p;
+
 	if (pidmap_get(&gr->pids, pid, idx))
 		return 0;
-	if (gr->nprocs == gr->capprocs) {
-		size_t cap = gr->capprocs ? gr->capprocs * 2 : 64;
-		struct group_proc *p = realloc(gr->procs, cap * sizeof(*p));
-
-		if (!p)
-			return -ENOMEM;
-		gr->procs = p;
-		gr->capprocs = cap;
-	}
+	p = util_grow(gr->procs, gr->nprocs, &gr->capprocs, sizeof(*p), 64);
+	if (!p)
+		return -ENOMEM;
+	gr->procs = p;
 	if (pidmap_put(&gr->pids, pid, gr->nprocs))
 		return -ENOMEM;
 	memset(&gr->procs[gr->nprocs], 0, sizeof(gr->procs[0]));
@@ -114,17 +112,11 @@ static int set_text(char **dst, const char *src)
 static int new_group(struct grouping *gr, uint32_t pid, const char *name,
 		     size_t *idx)
 {
-	struct group *g;
+	struct group *g = util_grow(gr->g, gr->n, &gr->cap, sizeof(*g), 16);
 
-	if (gr->n == gr->cap) {
-		size_t cap = gr->cap ? gr->cap * 2 : 16;
-
-		g = realloc(gr->g, cap * sizeof(*g));
-		if (!g)
-			return -ENOMEM;
-		gr->g = g;
-		gr->cap = cap;
-	}
+	if (!g)
+		return -ENOMEM;
+	gr->g = g;
 	g = &gr->g[gr->n];
 	memset(g, 0, sizeof(*g));
 	if (set_text(&g->name, name))

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "report.h"
+#include "util.h"
 
 void report_init(struct report *r, enum group_by by)
 {
@@ -32,15 +33,12 @@ static int line_for(struct report *r, size_t i)
 {
 	/* Groups are numbered in order: a new one takes the next line. */
 	while (r->nprocs <= i) {
-		if (r->nprocs == r->cap) {
-			size_t cap = r->cap ? r->cap * 2 : 16;
-			struct report_proc *p = realloc(r->procs, cap * sizeof(*p));
+		struct report_proc *p = util_grow(r->procs, r->nprocs, &r->cap,
+						  sizeof(*p), 16);
 
-			if (!p)
-				return -ENOMEM;
-			r->procs = p;
-			r->cap = cap;
-		}
+		if (!p)
+			return -ENOMEM;
+		r->procs = p;
 		memset(&r->procs[r->nprocs++], 0, sizeof(*r->procs));
 	}
 	return 0;
@@ -149,6 +147,7 @@ static int start(struct report *r)
 
 int report_add(struct report *r, const struct vmprof_row *row)
 {
+	struct report_first *f;
 	size_t group;
 	int err;
 
@@ -163,15 +162,10 @@ int report_add(struct report *r, const struct vmprof_row *row)
 	}
 	if (r->started)
 		return count(r, row, group);
-	if (r->nfirst == r->capfirst) {
-		size_t cap = r->capfirst ? r->capfirst * 2 : 64;
-		struct report_first *f = realloc(r->first, cap * sizeof(*f));
-
-		if (!f)
-			return -ENOMEM;
-		r->first = f;
-		r->capfirst = cap;
-	}
+	f = util_grow(r->first, r->nfirst, &r->capfirst, sizeof(*f), 64);
+	if (!f)
+		return -ENOMEM;
+	r->first = f;
 	r->first[r->nfirst].row = *row;
 	r->first[r->nfirst++].group = group;
 	return 0;

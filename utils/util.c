@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -116,4 +117,20 @@ int util_close_file(FILE *f, const char *name)
 int util_close_stdout(void)
 {
 	return util_close_file(stdout, "standard output");
+}
+
+void *util_grow(void *arr, size_t n, size_t *cap, size_t size, size_t first)
+{
+	size_t c;
+	void *p;
+
+	if (n < *cap)
+		return arr;
+	c = *cap ? *cap * 2 : first;
+	if (c <= *cap || c > SIZE_MAX / size)
+		return NULL;
+	p = realloc(arr, c * size);
+	if (p)
+		*cap = c;
+	return p;
 }

@@ -4,6 +4,7 @@
 #define VMPROF_UTIL_H
 
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 
 /* Exit status convention of every tool. */
@@ -38,6 +39,14 @@ unsigned long util_parse_ulong(const char *s, const char *what,
 			       unsigned long min, unsigned long max);
 double util_parse_double(const char *s, const char *what, double min,
 			 double max);
+
+/*
+ * Room for element @n of the array @arr of *@cap elements of @size bytes:
+ * @arr itself while @n < *@cap, else @arr moved to a block of twice the
+ * capacity (@first at first) and *@cap updated; NULL when out of memory,
+ * with @arr and *@cap unchanged.
+ */
+void *util_grow(void *arr, size_t n, size_t *cap, size_t size, size_t first);
 
 /* Flush and close stdout; report a write error (a full disk). */
 int util_close_stdout(void);
