@@ -143,10 +143,15 @@ ep=$!
 "$T" write "R $ep" > /dev/null
 "$T" read --pid $ep --until-exit $ep --ms 60000 > "$tmp/exec.rec"
 wait $ep
-rss_first=$(awk '$1 == "rec" { print $8; exit }' "$tmp/exec.rec")
+# Before: the records before the first one named vmprof-work.  (One may
+# show 0 KiB: a sample landing in the exec from the test's shell into sh
+# reads the new mm's counters before its first pages are folded into
+# them, as /proc/PID/statm would; seen on the debug kernel.)
+rss_before=$(awk '$1 == "rec" { if ($12 == "vmprof-work") exit; printf "%s%s %s", n++ ? ", " : "", $12, $8 }' "$tmp/exec.rec")
+rss_first=$(awk '$1 == "rec" { if ($12 == "vmprof-work") exit; if ($8 > m) m = $8 } END { print m + 0 }' "$tmp/exec.rec")
 rss_max=$(awk '$1 == "rec" && $8 > m { m = $8 } END { print m + 0 }' "$tmp/exec.rec")
-diag "exec: RSS $rss_first KiB before, at most $rss_max KiB after"
-in_range "before exec, the shell's RSS (KiB)" "$rss_first" 1 16384
+diag "exec: before it (comm, KiB): $rss_before; at most $rss_max KiB after"
+in_range "before exec, the shell's largest RSS (KiB)" "$rss_first" 1 16384
 in_range "after exec, the new program's 64 MiB (KiB)" "$rss_max" 65536 $((65536 + 16384))
 is "its last record is flagged EXITED" \
 	"$(awk '$1 == "rec" { f = $10 } END { print f % 2 }' "$tmp/exec.rec")" 1
@@ -191,8 +196,8 @@ errcase "tabs and a newline around +: OK" OK write "R $g	+
 # descendant reaped: faults exactly.  CPU time too, except that a child
 # its parent reaps before its last switch off the CPU runs a little more
 # than wait4 saw, which vmprof counts: never less than rusage's (which is
-# in microseconds, truncated for user and system time each), and at most
-# 20 us a process more (a few microseconds seen, more on the debug kernel).
+# in microseconds, truncated for user and system time each), and not much
+# more (tail_bound, lib.sh).
 # forktree_run TAG ARGS...: vmprof-t forktree ARGS > TAG.out, its
 # records and its children's > TAG.rec, read until the forker's last
 # record is in (flast=1, or 0 if it did not come in a minute); fp is the
@@ -248,7 +253,7 @@ tree_case() {
 	diag "$name: recorded $rmin minor, $rmaj major, $rcpu ns; RUSAGE_CHILDREN $cmin, $cmaj, $ccpu ns"
 	is "$name: minor faults add up to RUSAGE_CHILDREN" "$rmin" "$cmin"
 	is "$name: major faults add up to RUSAGE_CHILDREN" "$rmaj" "$cmaj"
-	in_range "$name: CPU ns minus RUSAGE_CHILDREN's" $((rcpu - ccpu)) 0 $((2000 + 20000 * n * depth))
+	in_range "$name: CPU ns minus RUSAGE_CHILDREN's" $((rcpu - ccpu)) 0 "$(tail_bound $((n * depth)) "$ccpu")"
 	is "$name: the reader lost nothing" "$(awk '$1 == "lost" { print $2 }' "$f.rec")" 0
 }
 tree_case burst 200 40 1
