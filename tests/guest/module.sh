@@ -144,7 +144,7 @@ ep=$!
 "$T" read --pid $ep --until-exit $ep --ms 60000 > "$tmp/exec.rec"
 wait $ep
 # Before: the records before the first one named vmprof-work.  (One may
-# show 0 KiB: a sample landing in the exec from the test's shell into sh
+# show 0 KiB: a sample landing in an exec, into sh or into vmprof-work,
 # reads the new mm's counters before its first pages are folded into
 # them, as /proc/PID/statm would; seen on the debug kernel.)
 rss_before=$(awk '$1 == "rec" { if ($12 == "vmprof-work") exit; printf "%s%s %s", n++ ? ", " : "", $12, $8 }' "$tmp/exec.rec")
