@@ -205,6 +205,54 @@ static bool vmprof_sample(struct vmprof *vp, struct vmprof_proc *p, u64 now_ns,
 }
 
 /**
+ * vmprof_ring_lock_call() - take ring_lock in a system call
+ * @vp: the instance
+ *
+ * A tick holds ring_lock while it walks the list and lets it go every
+ * VMPROF_BATCH processes, but a plain spin_lock() is not sure to get it
+ * then.  In a virtual machine without paravirtual spinlocks the kernel's
+ * spinlock is a test-and-set lock (virt_spin_lock()), and the walk, which
+ * takes it back at once, wins it nearly every time: the caller would wait
+ * out the whole walk.  Asking first makes the walk wait for the caller at
+ * its next batch boundary.  The caller asks with preemption off and keeps
+ * it off until it holds the lock, so it is running, on another CPU than
+ * the walk, and the walk's wait is short.
+ *
+ * On PREEMPT_RT the lock sleeps and this is a plain spin_lock(): see the
+ * README's known issues.
+ */
+void vmprof_ring_lock_call(struct vmprof *vp)
+	__acquires(&vp->ring_lock)
+{
+	if (IS_ENABLED(CONFIG_PREEMPT_RT)) {
+		spin_lock(&vp->ring_lock);
+		return;
+	}
+	preempt_disable();
+	atomic_inc(&vp->ring_asks);
+	spin_lock(&vp->ring_lock);
+	atomic_inc(&vp->ring_gets);
+	preempt_enable();
+}
+
+/*
+ * A batch boundary of the walk: let in the system calls that have asked
+ * for ring_lock by now (vmprof_ring_lock_call()), and only those, so that
+ * a stream of new ones cannot hold the walk up.
+ */
+static void vmprof_walk_break(struct vmprof *vp)
+	__must_hold(&vp->ring_lock)
+{
+	unsigned int asks = atomic_read(&vp->ring_asks);
+
+	spin_unlock(&vp->ring_lock);
+	if (!IS_ENABLED(CONFIG_PREEMPT_RT))
+		while ((int)(asks - (unsigned int)atomic_read(&vp->ring_gets)) > 0)
+			cpu_relax();
+	spin_lock(&vp->ring_lock);
+}
+
+/**
  * vmprof_sample_last() - write the last record (UNREGISTERED) of a process
  * "U" removes
  * @vp:	   the instance, with vp->lock held
@@ -223,7 +271,7 @@ int vmprof_sample_last(struct vmprof *vp, struct vmprof_proc *p)
 	int err = 0;
 
 	lockdep_assert_held(&vp->lock);
-	spin_lock(&vp->ring_lock);
+	vmprof_ring_lock_call(vp);
 	if (p->gone) {
 		err = -ENOENT;
 	} else if (vp->walking) {
@@ -283,8 +331,8 @@ void vmprof_start_locked(struct vmprof *vp)
 /*
  * Sample every process on the list.  Returns whether any has exited.
  *
- * Called under rcu_read_lock() and vp->ring_lock, which it releases for a
- * moment every VMPROF_BATCH processes, when a waiting "U" gets it.  The
+ * Called under rcu_read_lock() and vp->ring_lock, which it hands over every
+ * VMPROF_BATCH processes to a waiting "U" (vmprof_walk_break()).  The
  * registry's lock is not held: "R" and "U" never wait for the walk.
  */
 static bool vmprof_walk(struct vmprof *vp, u64 now_ns)
@@ -304,10 +352,8 @@ static bool vmprof_walk(struct vmprof *vp, u64 now_ns)
 			list_add_tail(&p->last_node, &vp->exited);
 			exited = true;
 		}
-		if (++n % VMPROF_BATCH == 0) {
-			spin_unlock(&vp->ring_lock);
-			spin_lock(&vp->ring_lock);
-		}
+		if (++n % VMPROF_BATCH == 0)
+			vmprof_walk_break(vp);
 	}
 	/* The last records of the processes "U" removed meanwhile. */
 	list_for_each_entry_safe(p, tmp, &vp->pending, last_node) {

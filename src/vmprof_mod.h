@@ -138,8 +138,9 @@ struct vmprof_stats {
  *		 Never held while cancelling or flushing the work.
  * @ring_lock:	 the producer: the ring (@head, publishing), the sampling
  *		 state of each process, @walking, @pending and @stats.  The
- *		 sampler drops it every VMPROF_BATCH processes, so "U" waits
- *		 one batch at most.  Nests inside @lock, never the reverse.
+ *		 sampler hands it over every VMPROF_BATCH processes to the
+ *		 system calls waiting for it (@ring_asks), so "U" waits one
+ *		 batch at most.  Nests inside @lock, never the reverse.
  * @hash_lock:	 changes to @by_pid and @births.  A raw spinlock: the fork
  *		 hook takes it with preemption disabled, on PREEMPT_RT too.
  *		 Nests inside @lock.
@@ -168,6 +169,10 @@ struct vmprof_stats {
  * @work:	 the sampling work, queued on @wq_tick
  * @wq_tick:	 an unbound, high-priority workqueue of its own
  * @walking:	 a tick is walking @procs: a last record is due at its end
+ * @ring_asks:	 system calls that have asked for @ring_lock
+ *		 (vmprof_ring_lock_call())
+ * @ring_gets:	 those that have got it: a walk lets in those that asked
+ *		 before each of its batch boundaries
  * @pending:	 processes "U" removed during the walk, whose last records
  *		 the tick writes with its own
  * @exited:	 processes a tick found exited, for the registry to take off
@@ -213,6 +218,8 @@ struct vmprof {
 	struct delayed_work work;
 	struct workqueue_struct *wq_tick;
 	bool walking;
+	atomic_t ring_asks;
+	atomic_t ring_gets;
 	struct list_head pending;
 	struct list_head exited;
 	struct llist_head free_list;
@@ -251,6 +258,7 @@ void vmprof_read_counters(struct task_struct *task, struct vmprof_counters *c);
 struct mm_struct *vmprof_track_mm(struct vmprof_proc *p,
 				  struct task_struct *task);
 int vmprof_sample_last(struct vmprof *vp, struct vmprof_proc *p);
+void vmprof_ring_lock_call(struct vmprof *vp) __acquires(&vp->ring_lock);
 void vmprof_tick(struct work_struct *work);
 void vmprof_start_locked(struct vmprof *vp);
 

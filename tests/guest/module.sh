@@ -329,9 +329,11 @@ cleanup_bg
 
 # ------------------------------------------------ U during a running tick
 section "U during a running tick"
-# With 1,000 processes registered a tick samples in batches and lets its
-# lock go between them; a U that comes then returns at once and the tick
-# writes its last record after its own.  R and U of two more processes, as
+# With 1,000 processes registered a tick samples in batches and hands its
+# lock between them to a U that waits for it (in this VM, without
+# paravirtual spinlocks, merely letting it go would not do: see
+# vmprof_ring_lock_call()); that U returns at once and the tick writes its
+# last record after its own.  R and U of two more processes, as
 # fast as they go for 2 s, one writer on each CPU (the tick runs on one of
 # them and would hold off a writer on its own): every U must leave exactly
 # one last record.  The ring holds all the section writes (about 100,000
