@@ -7,9 +7,9 @@
 #include "group.h"
 #include "util.h"
 
-/* What the grouping knows of one pid of the file. */
+/* What the grouping knows of one pid of the file (gr->pids maps the pid
+ * to it). */
 struct group_proc {
-	uint32_t pid;
 	char *command;		/* its latest process line, or NULL */
 	size_t group;		/* its group now, if has_group */
 	int has_group;
@@ -88,7 +88,6 @@ static int proc_of(struct grouping *gr, uint32_t pid, size_t *idx)
 	if (pidmap_put(&gr->pids, pid, gr->nprocs))
 		return -ENOMEM;
 	memset(&gr->procs[gr->nprocs], 0, sizeof(gr->procs[0]));
-	gr->procs[gr->nprocs].pid = pid;
 	*idx = gr->nprocs++;
 	return 0;
 }
