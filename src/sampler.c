@@ -205,7 +205,7 @@ static bool vmprof_sample(struct vmprof *vp, struct vmprof_proc *p, u64 now_ns,
 }
 
 /**
- * vmprof_ring_lock_call() - take ring_lock in a system call
+ * vmprof_ring_ask() - before a system call's spin_lock() of ring_lock
  * @vp: the instance
  *
  * A tick holds ring_lock while it walks the list and lets it go every
@@ -215,30 +215,37 @@ static bool vmprof_sample(struct vmprof *vp, struct vmprof_proc *p, u64 now_ns,
  * takes it back at once, wins it nearly every time: the caller would wait
  * out the whole walk.  Asking first makes the walk wait for the caller at
  * its next batch boundary.  The caller asks with preemption off and keeps
- * it off until it holds the lock, so it is running, on another CPU than
- * the walk, and the walk's wait is short.
+ * it off until it holds the lock (vmprof_ring_got()), so it is running, on
+ * another CPU than the walk, and the walk's wait is short.
  *
- * On PREEMPT_RT the lock sleeps and this is a plain spin_lock(): see the
- * README's known issues.
+ * On PREEMPT_RT the lock sleeps and this does nothing: see the README's
+ * known issues.
  */
-void vmprof_ring_lock_call(struct vmprof *vp)
-	__acquires(&vp->ring_lock)
+void vmprof_ring_ask(struct vmprof *vp)
 {
-	if (IS_ENABLED(CONFIG_PREEMPT_RT)) {
-		spin_lock(&vp->ring_lock);
+	if (IS_ENABLED(CONFIG_PREEMPT_RT))
 		return;
-	}
 	preempt_disable();
 	atomic_inc(&vp->ring_asks);
-	spin_lock(&vp->ring_lock);
+}
+
+/**
+ * vmprof_ring_got() - after the spin_lock() that vmprof_ring_ask() preceded
+ * @vp: the instance, with ring_lock held
+ */
+void vmprof_ring_got(struct vmprof *vp)
+{
+	lockdep_assert_held(&vp->ring_lock);
+	if (IS_ENABLED(CONFIG_PREEMPT_RT))
+		return;
 	atomic_inc(&vp->ring_gets);
 	preempt_enable();
 }
 
 /*
  * A batch boundary of the walk: let in the system calls that have asked
- * for ring_lock by now (vmprof_ring_lock_call()), and only those, so that
- * a stream of new ones cannot hold the walk up.
+ * for ring_lock by now (vmprof_ring_ask()), and only those, so that a
+ * stream of new ones cannot hold the walk up.
  */
 static void vmprof_walk_break(struct vmprof *vp)
 	__must_hold(&vp->ring_lock)
@@ -271,7 +278,9 @@ int vmprof_sample_last(struct vmprof *vp, struct vmprof_proc *p)
 	int err = 0;
 
 	lockdep_assert_held(&vp->lock);
-	vmprof_ring_lock_call(vp);
+	vmprof_ring_ask(vp);
+	spin_lock(&vp->ring_lock);
+	vmprof_ring_got(vp);
 	if (p->gone) {
 		err = -ENOENT;
 	} else if (vp->walking) {

@@ -130,7 +130,9 @@ static int vmprof_stats_show(struct seq_file *m, void *v)
 	unsigned int nr;
 	u64 head;
 
-	vmprof_ring_lock_call(vp);
+	vmprof_ring_ask(vp);
+	spin_lock(&vp->ring_lock);
+	vmprof_ring_got(vp);
 	s = vp->stats;
 	head = vp->hdr->head;
 	spin_unlock(&vp->ring_lock);

@@ -170,7 +170,7 @@ struct vmprof_stats {
  * @wq_tick:	 an unbound, high-priority workqueue of its own
  * @walking:	 a tick is walking @procs: a last record is due at its end
  * @ring_asks:	 system calls that have asked for @ring_lock
- *		 (vmprof_ring_lock_call())
+ *		 (vmprof_ring_ask())
  * @ring_gets:	 those that have got it: a walk lets in those that asked
  *		 before each of its batch boundaries
  * @pending:	 processes "U" removed during the walk, whose last records
@@ -258,7 +258,8 @@ void vmprof_read_counters(struct task_struct *task, struct vmprof_counters *c);
 struct mm_struct *vmprof_track_mm(struct vmprof_proc *p,
 				  struct task_struct *task);
 int vmprof_sample_last(struct vmprof *vp, struct vmprof_proc *p);
-void vmprof_ring_lock_call(struct vmprof *vp) __acquires(&vp->ring_lock);
+void vmprof_ring_ask(struct vmprof *vp);
+void vmprof_ring_got(struct vmprof *vp);
 void vmprof_tick(struct work_struct *work);
 void vmprof_start_locked(struct vmprof *vp);
 

@@ -332,7 +332,7 @@ section "U during a running tick"
 # With 1,000 processes registered a tick samples in batches and hands its
 # lock between them to a U that waits for it (in this VM, without
 # paravirtual spinlocks, merely letting it go would not do: see
-# vmprof_ring_lock_call()); that U returns at once and the tick writes its
+# vmprof_ring_ask()); that U returns at once and the tick writes its
 # last record after its own.  R and U of two more processes, as
 # fast as they go for 2 s, one writer on each CPU (the tick runs on one of
 # them and would hold off a writer on its own): every U must leave exactly
