@@ -178,6 +178,25 @@ cleanup_bg() {
 trap cleanup_bg EXIT
 
 # reload_module ARGS...: rmmod and insmod the module with new parameters.
+# Enable the sched_process_fork event at the top of tracefs and in an
+# instance of its own: two probes on the tracepoint besides the module's,
+# so that loading and unloading the module patches no code (stress.sh).
+# They stay on until the VM is gone: turning them off would patch.
+TRACEFS=/sys/kernel/tracing
+FORK_HOLD=$TRACEFS/instances/vmprof-fork-hold
+fork_tracepoint_hold() {
+	mountpoint -q $TRACEFS || mount -t tracefs nodev $TRACEFS
+	mkdir -p $FORK_HOLD
+	echo 16 > $FORK_HOLD/buffer_size_kb
+	echo 1 > $TRACEFS/events/sched/sched_process_fork/enable
+	echo 1 > $FORK_HOLD/events/sched/sched_process_fork/enable
+}
+# fork_tracepoint_held: how many of the two are enabled
+fork_tracepoint_held() {
+	cat $TRACEFS/events/sched/sched_process_fork/enable \
+		$FORK_HOLD/events/sched/sched_process_fork/enable 2>/dev/null |
+		grep -c '^1'
+}
 reload_module() {
 	rmmod vmprof && insmod "$VMPROF_KO" "$@"
 }

@@ -42,21 +42,22 @@ kernel_debug_state
 
 # ------------------------------------------------------------- baseline
 # The module's load attaches a probe to the sched_process_fork tracepoint
-# and its unload detaches it; when it is the tracepoint's only user, that
-# turns the tracepoint's static key on and off, and the kernel patches the
-# branch in kernel_clone() (text_poke_bp()).  Under TCG a vCPU forking at
-# that moment has been seen to run the patch's int3 after the kernel had
-# put the instruction back and synchronised every CPU ("Oops: int3" in
-# kernel_clone, once in a few runs of the reload cycles below): stale
-# translated code, which the serialising IPIs rule out on hardware.  So
-# the event is enabled in tracefs throughout, which keeps the key on: the
-# module still attaches and detaches its probe at every load and unload.
+# and its unload detaches it.  When that changes the tracepoint's number of
+# probes from 0 to 1, or from 1 to 2, the kernel patches kernel_clone()
+# (text_poke_bp()): the static key's branch, and the static call, which
+# goes straight to a single probe and through the iterator for two or
+# more.  Under TCG a vCPU forking at that moment has been seen to run the
+# patch's int3 after the kernel had put the instruction back and
+# synchronised every CPU ("Oops: int3" in kernel_clone, once in a few runs
+# of the reload cycles below, at the static key's branch and, with the
+# event on, at the static call): stale translated code, which the
+# serialising IPIs rule out on hardware.  So tracefs holds two probes
+# throughout (fork_tracepoint_hold), and the module's come and go as a
+# third, which patches nothing.
 # (Before the baseline: the first enabled event allocates the trace ring.)
-trace=/sys/kernel/tracing
-mountpoint -q $trace || mount -t tracefs nodev $trace
-fork_event=$trace/events/sched/sched_process_fork/enable
-echo 1 > $fork_event
-is "the sched_process_fork event is on (the static key stays on)" "$(cat $fork_event)" 1
+fork_tracepoint_hold
+is "sched_process_fork has two probes of tracefs's (nothing is patched at load)" \
+	"$(fork_tracepoint_held)" 2
 rmmod vmprof
 insmod "$VMPROF_KO" && rmmod vmprof # one-time allocations do not count
 before=$(mem_snapshot)
@@ -66,8 +67,9 @@ kmemleak_clear
 insmod "$VMPROF_KO" period_ms=10 buffer_pages=1024
 is "sampling at 10 ms" "$(cat "$PARAMS/period_ms")" 10
 # 100 sleepers registered throughout: each tick then samples more than a
-# batch (64), lets its lock go in the middle, and a "U" of the writers'
-# that comes then leaves its last record to the tick (last_deferred).
+# batch (64), hands its lock over in the middle, and a "U" of the
+# writers' that comes then leaves its last record to the tick
+# (last_deferred).
 for _ in $(seq 100); do
 	spawn_sleeper
 	"$1" write "R $sleeper" >/dev/null
@@ -123,7 +125,6 @@ done < "$tmp/writers"
 rmmod vmprof
 mem_compare "$before" "$(mem_snapshot)" "the stress test"
 kmemleak_check
-echo 0 > $fork_event
 check_dmesg
 insmod "$VMPROF_KO"
 done_testing
