@@ -177,7 +177,6 @@ cleanup_bg() {
 }
 trap cleanup_bg EXIT
 
-# reload_module ARGS...: rmmod and insmod the module with new parameters.
 # Enable the sched_process_fork event at the top of tracefs and in an
 # instance of its own: two probes on the tracepoint besides the module's,
 # so that loading and unloading the module patches no code (stress.sh).
@@ -197,6 +196,7 @@ fork_tracepoint_held() {
 		$FORK_HOLD/events/sched/sched_process_fork/enable 2>/dev/null |
 		grep -c '^1'
 }
+# reload_module ARGS...: rmmod and insmod the module with new parameters.
 reload_module() {
 	rmmod vmprof && insmod "$VMPROF_KO" "$@"
 }
