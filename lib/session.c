@@ -22,6 +22,7 @@ struct vmprof_session {
 	void *map;
 	size_t map_len;
 	struct vmprof_ring *ring;
+	struct vmprof_bpf *bpf;	/* the BPF backend's, or NULL: the module */
 };
 
 static int path_of(const struct vmprof_session *s, const char *path,
@@ -75,8 +76,62 @@ static int map_ring(struct vmprof_session *s, unsigned int flags)
 	return err;
 }
 
-int vmprof_session_open(struct vmprof_session **out, const char *root,
-			unsigned int flags)
+int vmprof_backend_parse(const char *name, enum vmprof_backend *backend)
+{
+	static const char *const names[] = {
+		[VMPROF_BACKEND_AUTO] = "auto",
+		[VMPROF_BACKEND_MODULE] = "module",
+		[VMPROF_BACKEND_BPF] = "bpf",
+	};
+
+	for (size_t i = 0; name && i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!strcmp(name, names[i])) {
+			*backend = (enum vmprof_backend)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/* AUTO made definite: the environment's choice, else the module if its
+ * files are there (or @root names recorded ones), else BPF. */
+static int choose_backend(const char *root, enum vmprof_backend *backend)
+{
+	const char *env = getenv("VMPROF_BACKEND");
+
+	if (*backend == VMPROF_BACKEND_AUTO && env && *env &&
+	    vmprof_backend_parse(env, backend))
+		return -EINVAL;
+	if (*backend != VMPROF_BACKEND_AUTO)
+		return 0;
+	if (*root || !access(VMPROF_STATUS_PATH, F_OK))
+		*backend = VMPROF_BACKEND_MODULE;
+	else
+		*backend = VMPROF_BACKEND_BPF;
+	return 0;
+}
+
+static int open_bpf(struct vmprof_session *s, unsigned int flags)
+{
+#ifdef HAVE_BPF
+	const void *mem;
+	size_t len;
+	int err = backend_bpf_open(&s->bpf);
+
+	if (err || !(flags & VMPROF_OPEN_RING))
+		return err;
+	mem = backend_bpf_ring(s->bpf, &len);
+	return vmprof_ring_attach(&s->ring, mem, len, flags);
+#else
+	(void)s;
+	(void)flags;
+	return -ENOSYS;
+#endif
+}
+
+int vmprof_session_open_backend(struct vmprof_session **out, const char *root,
+				unsigned int flags,
+				enum vmprof_backend backend)
 {
 	struct vmprof_session *s;
 	int err;
@@ -85,6 +140,9 @@ int vmprof_session_open(struct vmprof_session **out, const char *root,
 		return -EINVAL;
 	if (!root)
 		root = "";
+	err = choose_backend(root, &backend);
+	if (err)
+		return err;
 	if (strlen(root) >= sizeof(s->root))
 		return -ENAMETOOLONG;
 	s = calloc(1, sizeof(*s));
@@ -92,7 +150,15 @@ int vmprof_session_open(struct vmprof_session **out, const char *root,
 		return -ENOMEM;
 	strcpy(s->root, root);
 	s->dev_fd = -1;
+	s->status_fd = -1;
 
+	if (backend == VMPROF_BACKEND_BPF) {
+		err = open_bpf(s, flags);
+		if (err)
+			goto err_close;
+		*out = s;
+		return 0;
+	}
 	/* Listing needs only read access; registering needs write. */
 	s->status_fd = open_at(s, VMPROF_STATUS_PATH, O_RDWR);
 	if (s->status_fd == -EACCES)
@@ -117,11 +183,21 @@ err_free:
 	return err;
 }
 
+int vmprof_session_open(struct vmprof_session **out, const char *root,
+			unsigned int flags)
+{
+	return vmprof_session_open_backend(out, root, flags,
+					   VMPROF_BACKEND_AUTO);
+}
+
 void vmprof_session_close(struct vmprof_session *s)
 {
 	if (!s)
 		return;
 	vmprof_ring_detach(s->ring);
+#ifdef HAVE_BPF
+	backend_bpf_close(s->bpf);
+#endif
 	if (s->map)
 		munmap(s->map, s->map_len);
 	if (s->dev_fd >= 0)
@@ -129,6 +205,24 @@ void vmprof_session_close(struct vmprof_session *s)
 	if (s->status_fd >= 0)
 		close(s->status_fd);
 	free(s);
+}
+
+enum vmprof_backend vmprof_session_backend(const struct vmprof_session *s)
+{
+	return s->bpf ? VMPROF_BACKEND_BPF : VMPROF_BACKEND_MODULE;
+}
+
+const char *vmprof_session_variant(const struct vmprof_session *s)
+{
+	VMPROF_BPF_CALL(s, backend_bpf_variant(s->bpf));
+	return "module";
+}
+
+int vmprof_session_set_period(struct vmprof_session *s,
+			      unsigned int period_ms)
+{
+	VMPROF_BPF_CALL(s, backend_bpf_set_period(s->bpf, period_ms));
+	return -EOPNOTSUPP;
 }
 
 static int command(struct vmprof_session *s, char op, pid_t pid,
@@ -150,16 +244,19 @@ static int command(struct vmprof_session *s, char op, pid_t pid,
 
 int vmprof_register(struct vmprof_session *s, pid_t pid)
 {
+	VMPROF_BPF_CALL(s, backend_bpf_register(s->bpf, pid, 0));
 	return command(s, 'R', pid, "");
 }
 
 int vmprof_register_tree(struct vmprof_session *s, pid_t pid)
 {
+	VMPROF_BPF_CALL(s, backend_bpf_register(s->bpf, pid, 1));
 	return command(s, 'R', pid, " +");
 }
 
 int vmprof_unregister(struct vmprof_session *s, pid_t pid)
 {
+	VMPROF_BPF_CALL(s, backend_bpf_unregister(s->bpf, pid));
 	return command(s, 'U', pid, "");
 }
 
@@ -202,8 +299,10 @@ int vmprof_list(struct vmprof_session *s, pid_t *pids, size_t max)
 {
 	char *text, *p, *end;
 	size_t n = 0;
-	int err = slurp(s->status_fd, &text);
+	int err;
 
+	VMPROF_BPF_CALL(s, backend_bpf_list(s->bpf, pids, max));
+	err = slurp(s->status_fd, &text);
 	if (err)
 		return err;
 	for (p = text; *p; p = end) {
@@ -271,8 +370,10 @@ int vmprof_stats_parse(const char *text, struct vmprof_stats *st)
 int vmprof_stats_read(struct vmprof_session *s, struct vmprof_stats *st)
 {
 	char *text;
-	int err, fd = open_at(s, VMPROF_STATS_PATH, O_RDONLY);
+	int err, fd;
 
+	VMPROF_BPF_CALL(s, backend_bpf_stats(s->bpf, st));
+	fd = open_at(s, VMPROF_STATS_PATH, O_RDONLY);
 	if (fd < 0)
 		return fd;
 	err = slurp(fd, &text);
@@ -289,6 +390,7 @@ int vmprof_wait(struct vmprof_session *s, int timeout_ms)
 	struct pollfd pfd;
 	int n;
 
+	VMPROF_BPF_CALL(s, backend_bpf_wait(s->bpf, timeout_ms));
 	if (s->dev_fd < 0)
 		return -EBADF;
 	pfd.fd = s->dev_fd;

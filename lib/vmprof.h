@@ -35,7 +35,8 @@ struct vmprof_ring;
 					 * still in the ring, not at the head */
 
 /**
- * vmprof_session_open() - open the module's files
+ * vmprof_session_open() - open the module's files (or, see
+ * vmprof_session_open_backend(), BPF: this is its VMPROF_BACKEND_AUTO)
  * @out:   the new session
  * @root:  prefix of /proc and /dev paths, "" or NULL for the real ones
  *	   (tests point it at a recorded tree)
@@ -47,6 +48,56 @@ struct vmprof_ring;
 int vmprof_session_open(struct vmprof_session **out, const char *root,
 			unsigned int flags);
 void vmprof_session_close(struct vmprof_session *s);
+
+/* Where the samples come from (vmprof_session_open_backend()). */
+enum vmprof_backend {
+	VMPROF_BACKEND_AUTO,	/* VMPROF_BACKEND from the environment if set,
+				 * else the module if loaded, else BPF */
+	VMPROF_BACKEND_MODULE,	/* the kernel module: /proc/vmprof, /dev/vmprof */
+	VMPROF_BACKEND_BPF,	/* BPF programs run by a sampler thread of
+				 * this process, into a ring in its memory */
+};
+
+/* Parse "auto", "module" or "bpf"; -EINVAL otherwise. */
+int vmprof_backend_parse(const char *name, enum vmprof_backend *backend);
+
+/**
+ * vmprof_session_open_backend() - open a session on a chosen backend
+ * @out:     the new session
+ * @root:    as vmprof_session_open(); a @root other than "" means the
+ *	     module's (recorded) files, so AUTO picks the module
+ * @flags:   VMPROF_OPEN_* bits
+ * @backend: VMPROF_BACKEND_*
+ *
+ * The BPF backend samples only the processes this session registers (or
+ * that they fork, with vmprof_register_tree()), with a thread of this
+ * process, every 50 ms unless vmprof_session_set_period() says otherwise;
+ * its records and ring read exactly as the module's.  It stops with
+ * vmprof_session_close().
+ *
+ * Return: 0; for the module the errors of vmprof_session_open(); for BPF
+ * -ENOSYS when libvmprof was built without it, -EPERM without root or
+ * CAP_BPF and CAP_PERFMON, -ENOEXEC when the kernel has no BTF or refuses
+ * every variant of the programs (Linux 6.1 or later is needed), -EXDEV in
+ * a pid namespace other than the initial one, -ENOMEM.  AUTO returns the
+ * BPF backend's error when the module is not loaded.
+ */
+int vmprof_session_open_backend(struct vmprof_session **out, const char *root,
+				unsigned int flags,
+				enum vmprof_backend backend);
+
+/* VMPROF_BACKEND_MODULE or VMPROF_BACKEND_BPF. */
+enum vmprof_backend vmprof_session_backend(const struct vmprof_session *s);
+
+/* What samples: "module", or the BPF program variant the kernel took,
+ * "bpf-syscall" (Linux 6.10+, the bpf_task_from_pid() kfunc) or
+ * "bpf-rawtp" (6.1+, pids looked up by hand). */
+const char *vmprof_session_variant(const struct vmprof_session *s);
+
+/* The BPF backend's sampling period, 1 to 60000 ms (-EINVAL otherwise);
+ * -EOPNOTSUPP for the module, whose period is its period_ms parameter. */
+int vmprof_session_set_period(struct vmprof_session *s,
+			      unsigned int period_ms);
 
 /* Register or unregister a process.  Errors are the module's: -EINVAL,
  * -ESRCH, -EEXIST, -ENOENT, -EPERM, -ENOSPC (see vmprof_strerror()). */

@@ -1,0 +1,700 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The BPF backend: the module's sampler, without the module.
+ *
+ * A session loads the programs of bpf/sampler.bpf.c and starts a thread
+ * that, every period, runs one of them over every process the session
+ * registered, turns the cumulative counts it reads into the module's
+ * records (deltas since the previous sample, the first since the
+ * registration) and writes them, with the module's producer protocol (see
+ * vmprof_abi.h), into a ring laid out as /dev/vmprof is, in this process's
+ * memory.  vmprof_ring_next() and the tools read it as they read the
+ * module's.
+ *
+ * One mutex (b->lock) keeps the processes, the programs' data and the
+ * ring's writing side: the thread's tick, a registration and an
+ * unregistration each hold it throughout.  Readers of the ring take no
+ * lock.
+ */
+#define _GNU_SOURCE
+#include "config.h"
+#ifdef HAVE_BPF
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "internal.h"
+#include "bpf/vmprof_bpf.h"
+#include "bpf/sampler.skel.h"
+
+#define BTF_PATH	"/sys/kernel/btf/vmlinux"
+#define RING_RECORDS	65536U	/* 8 MiB of records */
+#define DEFAULT_PERIOD	50U	/* ms, as the module */
+/* A process reaped between two ticks: how long to wait for on_free's
+ * counts (an RCU grace period) before its last record goes out without
+ * them (REAPED). */
+#define GONE_NS		2000000000ULL
+/* The same for vmprof_unregister(), in 1 ms steps. */
+#define GONE_WAIT_MS	200
+
+enum variant { VARIANT_SYSCALL, VARIANT_RAWTP, NR_VARIANTS };
+static const char *const variant_names[NR_VARIANTS] = {
+	"bpf-syscall", "bpf-rawtp",
+};
+
+/* A registered process: where its next record's deltas start. */
+struct proc {
+	uint64_t start_ns;
+	uint64_t last_ns;
+	uint64_t cpu_ns, min_flt, maj_flt;
+	uint64_t gone_ns;	/* when it was first not found, or 0 */
+	uint32_t ppid;
+};
+
+struct vmprof_bpf {
+	pthread_mutex_t lock;
+	pthread_t thread;
+	int thread_started;
+	int stop_fd;		/* eventfd: close() wakes the thread */
+	int tick_fd;		/* eventfd: a tick is done (vmprof_wait) */
+	struct vmprof_sampler *skel;
+	enum variant variant;
+	struct bpf_link *fork_link, *free_link;
+	struct ring_buffer *forks;
+	/* procs[i] is the process of skel->bss->out[i]. */
+	struct proc procs[VMPROF_BPF_MAX_PROCS];
+	unsigned int nr;
+	/* The ring, as /dev/vmprof lays it out. */
+	struct vmprof_ring_header *hdr;
+	struct vmprof_record *recs;
+	size_t map_len;
+	uint64_t head;		/* records written, published or not */
+	unsigned int period_ms;	/* read by the thread without the lock */
+	long page_kb;
+	struct vmprof_stats st;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t delta(uint64_t now, uint64_t then)
+{
+	return now > then ? now - then : 0;
+}
+
+/* ------------------------------------------------------------ the ring */
+
+/* Write the next record, as the module's vmprof_ring_begin()/commit(). */
+static void ring_write(struct vmprof_bpf *b, const struct vmprof_record *r)
+{
+	struct vmprof_record *slot = &b->recs[b->head % RING_RECORDS];
+
+	__atomic_store_n(&slot->seq, VMPROF_SEQ_BUSY, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	memcpy((char *)slot + sizeof(slot->seq), (const char *)r + sizeof(r->seq),
+	       sizeof(*r) - sizeof(r->seq));
+	__atomic_store_n(&slot->seq, b->head, __ATOMIC_RELEASE);
+	b->head++;
+}
+
+static void ring_publish(struct vmprof_bpf *b)
+{
+	__atomic_store_n(&b->hdr->nr_pids, b->nr, __ATOMIC_RELAXED);
+	__atomic_store_n(&b->hdr->head, b->head, __ATOMIC_RELEASE);
+}
+
+/*
+ * The record of process @i from the counts @o (cumulative), and the new
+ * baseline.  @o may be on_free's final counts.
+ */
+static void emit(struct vmprof_bpf *b, unsigned int i,
+		 const struct vmprof_bpf_out *o, uint64_t now, uint32_t flags)
+{
+	struct proc *p = &b->procs[i];
+	struct vmprof_record r;
+
+	memset(&r, 0, sizeof(r));
+	r.time_ns = now;
+	r.interval_ns = delta(now, p->last_ns);
+	r.cpu_ns = delta(o->cpu_ns, p->cpu_ns);
+	r.min_flt = delta(o->min_flt, p->min_flt);
+	r.maj_flt = delta(o->maj_flt, p->maj_flt);
+	r.rss_kb = o->rss_pages * (uint64_t)b->page_kb;
+	r.pid = b->skel->bss->out[i].pid;
+	r.ppid = p->ppid;
+	r.flags = flags;
+	memcpy(r.comm, o->comm, sizeof(r.comm));
+	r.comm[sizeof(r.comm) - 1] = '\0';
+	ring_write(b, &r);
+	p->last_ns = now;
+	if (o->cpu_ns > p->cpu_ns)
+		p->cpu_ns = o->cpu_ns;
+	if (o->min_flt > p->min_flt)
+		p->min_flt = o->min_flt;
+	if (o->maj_flt > p->maj_flt)
+		p->maj_flt = o->maj_flt;
+	b->st.samples++;
+}
+
+/* ----------------------------------------------------- the programs' data */
+
+/* Run the tick program over out[first .. first + count). */
+static int run(struct vmprof_bpf *b, unsigned int first, unsigned int count)
+{
+	struct bpf_test_run_opts opts = { .sz = sizeof(opts) };
+	/* A raw_tp test run wants a context; the program ignores it. */
+	uint64_t ctx[1] = { 0 };
+	int fd;
+
+	b->skel->bss->first = first;
+	b->skel->bss->count = count;
+	if (b->variant == VARIANT_RAWTP) {
+		opts.ctx_in = ctx;
+		opts.ctx_size_in = sizeof(ctx);
+		fd = bpf_program__fd(b->skel->progs.tick_rawtp);
+	} else {
+		fd = bpf_program__fd(b->skel->progs.tick_syscall);
+	}
+	return bpf_prog_test_run_opts(fd, &opts) ? -errno : 0;
+}
+
+static int find(const struct vmprof_bpf *b, uint32_t pid)
+{
+	for (unsigned int i = 0; i < b->nr; i++)
+		if (b->skel->bss->out[i].pid == pid)
+			return (int)i;
+	return -1;
+}
+
+static int reg_add(struct vmprof_bpf *b, uint32_t pid, uint64_t start_ns,
+		   int inherit)
+{
+	struct vmprof_bpf_reg v = { .start_ns = start_ns, .inherit = !!inherit };
+
+	/* A stale final count of an earlier process of this pid goes. */
+	bpf_map__delete_elem(b->skel->maps.finals, &pid, sizeof(pid), 0);
+	if (bpf_map__update_elem(b->skel->maps.reg, &pid, sizeof(pid), &v,
+				 sizeof(v), BPF_ANY))
+		return -errno;
+	if (inherit)
+		b->st.inheriting++;
+	return 0;
+}
+
+/* Forget process @i: the last slot moves to @i. */
+static void drop(struct vmprof_bpf *b, unsigned int i)
+{
+	struct vmprof_bpf_out *out = b->skel->bss->out;
+	uint32_t pid = out[i].pid;
+	struct vmprof_bpf_reg v;
+
+	/* reg first: on_free writes finals only for a registered pid. */
+	if (!bpf_map__lookup_elem(b->skel->maps.reg, &pid, sizeof(pid), &v,
+				  sizeof(v), 0) && v.inherit)
+		b->st.inheriting--;
+	bpf_map__delete_elem(b->skel->maps.reg, &pid, sizeof(pid), 0);
+	bpf_map__delete_elem(b->skel->maps.finals, &pid, sizeof(pid), 0);
+	b->nr--;
+	if (i != b->nr) {
+		out[i] = out[b->nr];
+		b->procs[i] = b->procs[b->nr];
+	}
+	b->st.registered = b->nr;
+}
+
+/* on_free's counts of process @i, if it was reaped: 1, else 0. */
+static int final_counts(struct vmprof_bpf *b, unsigned int i,
+			struct vmprof_bpf_out *o)
+{
+	uint32_t pid = b->skel->bss->out[i].pid;
+
+	if (bpf_map__lookup_elem(b->skel->maps.finals, &pid, sizeof(pid), o,
+				 sizeof(*o), 0))
+		return 0;
+	return o->start_ns == b->procs[i].start_ns;
+}
+
+/* Is out[i] process @i (and not a process that reused its pid)? */
+static int found(const struct vmprof_bpf *b, unsigned int i)
+{
+	const struct vmprof_bpf_out *o = &b->skel->bss->out[i];
+
+	return (o->flags & VMPROF_BPF_FOUND) &&
+	       o->start_ns == b->procs[i].start_ns;
+}
+
+/* Sample process @i from out[i]; if it is done, or @flags has
+ * UNREGISTERED, its last record.  Return 1 when it was dropped. */
+static int sample(struct vmprof_bpf *b, unsigned int i, uint64_t now,
+		  uint32_t flags)
+{
+	struct vmprof_bpf_out fin, *o = &b->skel->bss->out[i];
+	const struct vmprof_bpf_out *src = o;
+	struct proc *p = &b->procs[i];
+
+	if (found(b, i)) {
+		if (o->flags & VMPROF_BPF_DONE)
+			flags |= VMPROF_REC_EXITED;
+	} else if (final_counts(b, i, &fin)) {
+		src = &fin;
+		flags |= VMPROF_REC_EXITED;
+	} else {
+		/* Reaped, not yet freed: on_free's counts come within an
+		 * RCU grace period, at a later tick. */
+		if (!p->gone_ns)
+			p->gone_ns = now;
+		if (!(flags & VMPROF_REC_UNREGISTERED) &&
+		    now - p->gone_ns < GONE_NS)
+			return 0;
+		/* They never came: the last interval's counts are lost,
+		 * as REAPED says. */
+		memset(&fin, 0, sizeof(fin));
+		fin.cpu_ns = p->cpu_ns;
+		fin.min_flt = p->min_flt;
+		fin.maj_flt = p->maj_flt;
+		src = &fin;
+		flags |= VMPROF_REC_EXITED | VMPROF_REC_REAPED;
+	}
+	emit(b, i, src, now, flags);
+	if (!(flags & (VMPROF_REC_EXITED | VMPROF_REC_UNREGISTERED)))
+		return 0;
+	drop(b, i);
+	return 1;
+}
+
+/* ring_buffer__consume() callback: a registered process forked. */
+static int on_fork_event(void *ctx, void *data, size_t size)
+{
+	const struct vmprof_bpf_fork *e = data;
+	struct vmprof_bpf *b = ctx;
+	struct proc *p;
+
+	if (size < sizeof(*e))
+		return 0;
+	if (b->nr >= VMPROF_BPF_MAX_PROCS) {
+		b->st.inherit_refused++;
+		bpf_map__delete_elem(b->skel->maps.reg, &e->pid,
+				     sizeof(e->pid), 0);
+		return 0;
+	}
+	p = &b->procs[b->nr];
+	memset(p, 0, sizeof(*p));
+	p->start_ns = e->start_ns;
+	p->last_ns = e->time_ns;	/* counts start at 0 at the fork */
+	p->ppid = e->ppid;
+	b->skel->bss->out[b->nr].pid = e->pid;
+	b->nr++;
+	b->st.registered = b->nr;
+	b->st.inheriting++;
+	b->st.inherited++;
+	return 0;
+}
+
+static void tick(struct vmprof_bpf *b)
+{
+	uint64_t now, cost;
+
+	pthread_mutex_lock(&b->lock);
+	now = now_ns();
+	if (b->forks)
+		ring_buffer__consume(b->forks);
+	/* A failed run leaves out[] as it was: no records this tick. */
+	if (b->nr && run(b, 0, b->nr))
+		b->st.overruns++;
+	else
+		for (unsigned int i = 0; i < b->nr;)
+			if (!sample(b, i, now, 0))
+				i++;
+	b->st.ticks++;
+	__atomic_store_n(&b->hdr->ticks, b->st.ticks, __ATOMIC_RELAXED);
+	ring_publish(b);
+	cost = delta(now_ns(), now);
+	b->st.cost_last_ns = cost;
+	if (cost > b->st.cost_max_ns)
+		b->st.cost_max_ns = cost;
+	b->st.cost_total_ns += cost;
+	pthread_mutex_unlock(&b->lock);
+	eventfd_write(b->tick_fd, 1);
+}
+
+/* The sampler thread: a tick every period, on a fixed grid, until the
+ * session closes. */
+static void *sampler(void *arg)
+{
+	struct vmprof_bpf *b = arg;
+	struct pollfd pfd = { .fd = b->stop_fd, .events = POLLIN };
+	uint64_t next = now_ns();
+
+	for (;;) {
+		uint64_t period, now, wait;
+		struct timespec ts;
+		int n;
+
+		period = __atomic_load_n(&b->period_ms, __ATOMIC_RELAXED) *
+			 1000000ULL;
+		next += period;
+		now = now_ns();
+		if (next < now) {	/* a tick was missed: start again */
+			pthread_mutex_lock(&b->lock);
+			b->st.overruns++;
+			pthread_mutex_unlock(&b->lock);
+			next = now + period;
+		}
+		wait = next - now;
+		ts.tv_sec = (time_t)(wait / 1000000000ULL);
+		ts.tv_nsec = (long)(wait % 1000000000ULL);
+		n = ppoll(&pfd, 1, &ts, NULL);
+		if (n > 0 || (n < 0 && errno != EINTR))
+			break;	/* stop_fd: the session closes */
+		if (!n)
+			tick(b);
+	}
+	return NULL;
+}
+
+/* ---------------------------------------------------------------- load */
+
+/* Root, or CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN) in effect? */
+static int capable_enough(void)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct d[2];
+	uint64_t eff;
+
+	if (geteuid() == 0)
+		return 1;
+	memset(d, 0, sizeof(d));
+	if (syscall(SYS_capget, &h, d))
+		return 0;
+	eff = (uint64_t)d[1].effective << 32 | d[0].effective;
+#define CAP(n) (1ULL << (n))
+	return (eff & CAP(CAP_SYS_ADMIN)) ||
+	       ((eff & CAP(38)) && (eff & CAP(39)));	/* PERFMON, BPF */
+#undef CAP
+}
+
+static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level;
+	(void)fmt;
+	(void)ap;
+	return 0;
+}
+
+/* Load the programs with the tick program of @v; test-run it once. */
+static int load(struct vmprof_bpf *b, enum variant v)
+{
+	struct bpf_object_open_opts oo = {
+		.sz = sizeof(oo),
+		/* libbpf 1.1 without it lists module BTF, which needs
+		 * CAP_SYS_ADMIN. */
+		.btf_custom_path = BTF_PATH,
+	};
+	int err;
+
+	b->skel = vmprof_sampler__open_opts(&oo);
+	if (!b->skel)
+		return -errno;
+	bpf_program__set_autoload(b->skel->progs.tick_syscall,
+				  v == VARIANT_SYSCALL);
+	bpf_program__set_autoload(b->skel->progs.tick_rawtp,
+				  v == VARIANT_RAWTP);
+	err = vmprof_sampler__load(b->skel);
+	b->variant = v;
+	if (!err)
+		err = run(b, 0, 0);
+	/* Its pid in the initial pid namespace, seen by the program, is
+	 * getpid() unless this process is in another pid namespace. */
+	if (!err && b->skel->bss->self_tgid != (unsigned int)getpid())
+		err = -EXDEV;
+	if (err) {
+		vmprof_sampler__destroy(b->skel);
+		b->skel = NULL;
+	}
+	return err;
+}
+
+static int start(struct vmprof_bpf *b)
+{
+	const char *force = getenv("VMPROF_BPF_VARIANT");
+	int err = -ENOEXEC;
+
+	for (int v = 0; v < NR_VARIANTS; v++) {
+		if (force && *force && strcmp(force, variant_names[v] + 4))
+			continue;
+		err = load(b, (enum variant)v);
+		if (!err || err == -EPERM || err == -EXDEV)
+			break;
+	}
+	if (err)
+		return err == -EPERM || err == -EXDEV ? err : -ENOEXEC;
+	b->free_link = bpf_program__attach(b->skel->progs.on_free);
+	if (!b->free_link)
+		return -ENOEXEC;
+	/* Without it, vmprof_register_tree() is -EOPNOTSUPP. */
+	b->fork_link = bpf_program__attach(b->skel->progs.on_fork);
+	if (b->fork_link) {
+		b->forks = ring_buffer__new(bpf_map__fd(b->skel->maps.forks),
+					    on_fork_event, b, NULL);
+		if (!b->forks)
+			return -errno;
+		b->st.fork_hook = 1;
+	}
+	return 0;
+}
+
+static int map_ring(struct vmprof_bpf *b)
+{
+	void *mem;
+
+	b->map_len = VMPROF_HEADER_SIZE +
+		     (size_t)RING_RECORDS * sizeof(struct vmprof_record);
+	mem = mmap(NULL, b->map_len, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mem == MAP_FAILED)
+		return -ENOMEM;
+	b->hdr = mem;
+	b->recs = (struct vmprof_record *)((char *)mem + VMPROF_HEADER_SIZE);
+	b->hdr->magic = VMPROF_MAGIC;
+	b->hdr->abi_version = VMPROF_ABI_VERSION;
+	b->hdr->header_size = VMPROF_HEADER_SIZE;
+	b->hdr->record_size = sizeof(struct vmprof_record);
+	b->hdr->capacity = RING_RECORDS;
+	b->hdr->period_ms = b->period_ms;
+	b->st.capacity = RING_RECORDS;
+	return 0;
+}
+
+int backend_bpf_open(struct vmprof_bpf **out)
+{
+	libbpf_print_fn_t old;
+	struct vmprof_bpf *b;
+	sigset_t all, prev;
+	int err;
+
+	if (!capable_enough())
+		return -EPERM;
+	if (access(BTF_PATH, R_OK))
+		return -ENOEXEC;
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	pthread_mutex_init(&b->lock, NULL);
+	b->stop_fd = eventfd(0, EFD_CLOEXEC);
+	b->tick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	b->period_ms = DEFAULT_PERIOD;
+	b->page_kb = sysconf(_SC_PAGESIZE) / 1024;
+	b->st.max_pids = VMPROF_BPF_MAX_PROCS;
+	if (b->stop_fd < 0 || b->tick_fd < 0) {
+		err = -errno;
+		goto fail;
+	}
+	err = map_ring(b);
+	if (err)
+		goto fail;
+	/* The library never prints: libbpf's messages only on request. */
+	old = libbpf_set_print(getenv("VMPROF_BPF_DEBUG") ? NULL : quiet);
+	if (getenv("VMPROF_BPF_DEBUG"))
+		libbpf_set_print(old);
+	err = start(b);
+	libbpf_set_print(old);
+	if (err)
+		goto fail;
+	/* Signals are for the program's own threads, not the sampler. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &prev);
+	err = -pthread_create(&b->thread, NULL, sampler, b);
+	pthread_sigmask(SIG_SETMASK, &prev, NULL);
+	if (err)
+		goto fail;
+	b->thread_started = 1;
+	*out = b;
+	return 0;
+fail:
+	backend_bpf_close(b);
+	return err;
+}
+
+void backend_bpf_close(struct vmprof_bpf *b)
+{
+	if (!b)
+		return;
+	if (b->thread_started) {
+		eventfd_write(b->stop_fd, 1);
+		pthread_join(b->thread, NULL);
+	}
+	ring_buffer__free(b->forks);
+	bpf_link__destroy(b->fork_link);
+	bpf_link__destroy(b->free_link);
+	vmprof_sampler__destroy(b->skel);
+	if (b->hdr)
+		munmap(b->hdr, b->map_len);
+	if (b->stop_fd >= 0)
+		close(b->stop_fd);
+	if (b->tick_fd >= 0)
+		close(b->tick_fd);
+	pthread_mutex_destroy(&b->lock);
+	free(b);
+}
+
+/* ------------------------------------------------------------ the API */
+
+const void *backend_bpf_ring(const struct vmprof_bpf *b, size_t *len)
+{
+	*len = b->map_len;
+	return b->hdr;
+}
+
+const char *backend_bpf_variant(const struct vmprof_bpf *b)
+{
+	return variant_names[b->variant];
+}
+
+int backend_bpf_register(struct vmprof_bpf *b, pid_t pid, int inherit)
+{
+	struct vmprof_bpf_out *o;
+	unsigned int i;
+	struct proc *p;
+	int err;
+
+	if (pid <= 0)
+		return -EINVAL;
+	if (inherit && !b->fork_link)
+		return -EOPNOTSUPP;
+	pthread_mutex_lock(&b->lock);
+	err = -EEXIST;
+	if (find(b, (uint32_t)pid) >= 0)
+		goto out;
+	err = -ENOSPC;
+	if (b->nr >= VMPROF_BPF_MAX_PROCS)
+		goto out;
+	/* The baseline: its counts now, read as a tick reads them. */
+	i = b->nr;
+	o = &b->skel->bss->out[i];
+	o->pid = (uint32_t)pid;
+	err = run(b, i, 1);
+	if (err)
+		goto out;
+	err = -ESRCH;
+	if (!(o->flags & VMPROF_BPF_FOUND))
+		goto out;
+	err = reg_add(b, (uint32_t)pid, o->start_ns, inherit);
+	if (err)
+		goto out;
+	p = &b->procs[i];
+	memset(p, 0, sizeof(*p));
+	p->start_ns = o->start_ns;
+	p->last_ns = now_ns();
+	p->cpu_ns = o->cpu_ns;
+	p->min_flt = o->min_flt;
+	p->maj_flt = o->maj_flt;
+	p->ppid = o->ppid;
+	b->nr++;
+	b->st.registered = b->nr;
+	__atomic_store_n(&b->hdr->nr_pids, b->nr, __ATOMIC_RELAXED);
+out:
+	pthread_mutex_unlock(&b->lock);
+	return err;
+}
+
+int backend_bpf_unregister(struct vmprof_bpf *b, pid_t pid)
+{
+	int i, err = 0, waited = 0;
+	struct vmprof_bpf_out fin;
+
+	if (pid <= 0)
+		return -EINVAL;
+	pthread_mutex_lock(&b->lock);
+	i = find(b, (uint32_t)pid);
+	if (i < 0) {
+		err = -ENOENT;
+		goto out;
+	}
+	err = run(b, (unsigned int)i, 1);
+	if (err)
+		goto out;
+	/* Reaped and not yet freed: its final counts come within an RCU
+	 * grace period. */
+	while (!found(b, (unsigned int)i) &&
+	       !final_counts(b, (unsigned int)i, &fin) &&
+	       waited++ < GONE_WAIT_MS)
+		usleep(1000);
+	sample(b, (unsigned int)i, now_ns(), VMPROF_REC_UNREGISTERED);
+	ring_publish(b);
+out:
+	pthread_mutex_unlock(&b->lock);
+	if (!err)
+		eventfd_write(b->tick_fd, 1);
+	return err;
+}
+
+int backend_bpf_list(struct vmprof_bpf *b, pid_t *pids, size_t max)
+{
+	int n;
+
+	pthread_mutex_lock(&b->lock);
+	for (unsigned int i = 0; i < b->nr && i < max; i++)
+		pids[i] = (pid_t)b->skel->bss->out[i].pid;
+	n = (int)b->nr;
+	pthread_mutex_unlock(&b->lock);
+	return n;
+}
+
+int backend_bpf_stats(struct vmprof_bpf *b, struct vmprof_stats *st)
+{
+	pthread_mutex_lock(&b->lock);
+	*st = b->st;
+	st->head = st->records = b->head;
+	st->period_ms = b->period_ms;
+	st->cost_per_sample_ns = st->samples ?
+				 st->cost_total_ns / st->samples : 0;
+	st->inherit_dropped = b->skel->bss->fork_dropped;
+	pthread_mutex_unlock(&b->lock);
+	return 0;
+}
+
+int backend_bpf_wait(struct vmprof_bpf *b, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = b->tick_fd, .events = POLLIN };
+	eventfd_t v;
+	int n = poll(&pfd, 1, timeout_ms);
+
+	if (n < 0)
+		return -errno;
+	if (n == 0)
+		return 0;
+	eventfd_read(b->tick_fd, &v);
+	return 1;
+}
+
+int backend_bpf_set_period(struct vmprof_bpf *b, unsigned int period_ms)
+{
+	if (period_ms < 1 || period_ms > 60000)
+		return -EINVAL;
+	__atomic_store_n(&b->period_ms, period_ms, __ATOMIC_RELAXED);
+	__atomic_store_n(&b->hdr->period_ms, period_ms, __ATOMIC_RELAXED);
+	return 0;
+}
+#endif /* HAVE_BPF */
