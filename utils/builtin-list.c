@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* vmprof list */
 #define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -9,10 +11,15 @@
 #include "vmprof.h"
 
 const char list_usage[] =
-"Usage: vmprof list\n"
+"Usage: vmprof list [--backend B]\n"
 "\n"
 "List the registered processes, one pid per line (as `cat\n"
-"/proc/vmprof/status` does).\n"
+"/proc/vmprof/status` does).  This needs the vmprof module: the BPF\n"
+"sampler keeps no registrations beyond the program that profiles.\n"
+"\n"
+"Options:\n"
+"      --backend B  auto (default: the module, or VMPROF_BACKEND's\n"
+"                   choice), module, or bpf (refused)\n"
 "\n"
 "Examples:\n"
 "  vmprof list\n"
@@ -20,23 +27,25 @@ const char list_usage[] =
 
 int cmd_list(int argc, char **argv)
 {
+	enum vmprof_backend backend;
 	struct vmprof_session *s;
 	pid_t *pids = NULL;
-	int n, err, rc = builtin_help_opt(argc, argv, list_usage);
 	size_t max = 64;
+	int n, rc;
 
+	rc = builtin_parse_opts(argc, argv, list_usage, &backend, NULL);
 	if (rc >= 0)
 		return rc;
-	if (argc > 1)
+	if (optind < argc)
 		return util_usage_error("list takes no arguments");
-	err = vmprof_session_open(&s, NULL, 0);
-	if (err)
-		return util_fail_open(err);
+	rc = util_registry_open(&s, backend);
+	if (rc)
+		return rc;
 	for (;;) {
 		pid_t *p = realloc(pids, max * sizeof(*pids));
 
 		if (!p) {
-			n = -1;
+			n = -ENOMEM;
 			break;
 		}
 		pids = p;

@@ -24,23 +24,31 @@
 const char run_usage[] =
 "Usage: vmprof run [OPTION]... [--] COMMAND [ARG]...\n"
 "\n"
-"Run COMMAND under profiling: it is registered with the vmprof module before\n"
-"it executes its first instruction, so no fault is missed, and so is every\n"
+"Run COMMAND under profiling: it is registered with the sampler before it\n"
+"executes its first instruction, so no fault is missed, and so is every\n"
 "process it forks, and they fork, at fork (the whole tree); the samples\n"
 "(all threads) are recorded until it exits.  Processes of the tree still\n"
 "running then are unregistered.  Then a summary is printed on standard\n"
 "error: per process and the tree's total, the rusage from wait4(2) of the\n"
 "command and of the descendants it and they waited for, and what the command\n"
 "did between fork and its registration: the samples plus that equal the\n"
-"rusage.  The exit status is COMMAND's (128+N if killed by signal N).\n"
+"rusage; and a line on the sampler and its cost over the run.  The exit\n"
+"status is COMMAND's (128+N if killed by signal N).\n"
+"\n"
+"The sampler is the vmprof module if it is loaded, else a BPF sampler that\n"
+"runs inside vmprof run (root, or CAP_BPF and CAP_PERFMON; Linux 6.1 or later\n"
+"with BTF; not in a container's pid namespace).\n"
 "\n"
 "Options:\n"
 "  -o, --output FILE   data file (default vmprof.csv; - for standard output)\n"
 "  -f, --format FMT    csv (default), tsv or json\n"
 "  -a, --aggregate     one row per tick instead of per process\n"
 "      --no-children   profile the command's process alone, not what it forks\n"
-"      --period MS     set the module's period_ms for the run (root; it is\n"
-"                      global, and restored afterwards)\n"
+"      --period MS     sample every MS ms (10 to 60000): with the module, its\n"
+"                      period_ms for the run (root; it is global, and\n"
+"                      restored afterwards); with BPF, this run's sampler\n"
+"      --backend B     auto (default: VMPROF_BACKEND if set, else the module\n"
+"                      if loaded, else bpf), module or bpf\n"
 "  -q, --quiet         no summary\n"
 "  -h, --help          show this help\n"
 "\n"
@@ -49,6 +57,7 @@ const char run_usage[] =
 "  vmprof run -o build.csv -- make -j2\n"
 "  vmprof run -o sort.csv -- sort -S 1G big.txt -o /dev/null\n"
 "  vmprof run --period 10 -o fast.csv -- ./a.out\n"
+"  sudo vmprof run --backend bpf -o sort.csv -- sort big.txt\n"
 "  vmprof report sort.csv; vmprof plot sort.csv -o sort.png\n";
 
 static pid_t child;
@@ -221,16 +230,21 @@ int cmd_run(int argc, char **argv)
 		{ "aggregate", no_argument, NULL, 'a' },
 		{ "no-children", no_argument, NULL, 'C' },
 		{ "period", required_argument, NULL, 'P' },
+		{ "backend", required_argument, NULL, 'B' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct stream_opts o = { .fmt = VMPROF_FMT_CSV };
+	enum vmprof_backend backend = VMPROF_BACKEND_AUTO;
 	const char *out = "vmprof.csv";
 	unsigned int period = 0, old_period = 0;
 	int go[2], ep[2], quiet = 0, children = 1, c, err, rc, status = 0;
+	int bpf, restore_period = 0, have_from, have_to;
+	struct vmprof_stats from, to;
 	struct stream_result res = { 0 };
 	struct vmprof_session *s;
+	char sampler[160];
 	struct sigaction sa;
 	struct report rep;
 	struct rusage ru = { 0 };
@@ -257,6 +271,9 @@ int cmd_run(int argc, char **argv)
 		case 'P':
 			period = (unsigned int)util_parse_ulong(optarg, "period", 10, 60000);
 			break;
+		case 'B':
+			backend = util_parse_backend(optarg);
+			break;
 		case 'q':
 			quiet = 1;
 			break;
@@ -269,9 +286,10 @@ int cmd_run(int argc, char **argv)
 	if (optind >= argc)
 		return util_usage_error("expected a COMMAND to run");
 
-	err = vmprof_session_open(&s, NULL, VMPROF_OPEN_RING);
-	if (err)
-		return util_fail_open(err);
+	rc = util_session_open(&s, VMPROF_OPEN_RING, backend);
+	if (rc)
+		return rc;
+	bpf = vmprof_session_backend(s) == VMPROF_BACKEND_BPF;
 	if (!strcmp(out, "-")) {
 		o.out = stdout;
 		o.out_name = "standard output";
@@ -284,7 +302,13 @@ int cmd_run(int argc, char **argv)
 					 out, strerror(errno));
 		}
 	}
-	if (period) {
+	if (period && bpf) {
+		err = vmprof_session_set_period(s, period);
+		if (err) {
+			vmprof_session_close(s);
+			return util_fail_errno(err, "cannot set the BPF sampler's period");
+		}
+	} else if (period) {
 		err = read_param(&old_period);
 		if (!err)
 			err = write_param(period);
@@ -292,7 +316,11 @@ int cmd_run(int argc, char **argv)
 			vmprof_session_close(s);
 			return util_fail_errno(err, "cannot set %s (needs root)", PERIOD_PARAM);
 		}
+		restore_period = 1;
 	}
+	/* The module's figures count since it was loaded: the run's are the
+	 * difference. */
+	have_from = !vmprof_stats_read(s, &from);
 
 	report_init(&rep, GROUP_PROCESS);
 	o.on_record = on_record;
@@ -354,8 +382,10 @@ int cmd_run(int argc, char **argv)
 	o.command = command;
 	rc = stream_run(s, &o, &res);
 	if (!res.saw_exit && rc == EXIT_OK)
-		rc = util_fail("the module did not report the end of %d", (int)child);
+		rc = util_fail("the %s did not report the end of %d",
+			       bpf ? "sampler" : "module", (int)child);
 reap:
+	have_to = !vmprof_stats_read(s, &to);
 	while (wait4(child, &status, 0, &ru) < 0 && errno == EINTR)
 		;
 	if (o.out != stdout && util_close_file(o.out, out))
@@ -386,6 +416,10 @@ reap:
 				before.min_flt, before.maj_flt, before.cpu_ns);
 		else
 			fprintf(stderr, "before its registration (not sampled): unknown\n");
+		util_sampler_line(sampler, sizeof(sampler), s,
+				  have_from ? &from : NULL,
+				  have_to ? &to : NULL);
+		fprintf(stderr, "%s\n", sampler);
 	}
 	if (rc == EXIT_OK)
 		rc = WIFSIGNALED(status) ? 128 + WTERMSIG(status) :
@@ -395,7 +429,7 @@ out:
 		fclose(o.out);
 	if (o.out == stdout && util_close_stdout())
 		rc = EXIT_FAIL;
-	if (period)
+	if (restore_period)
 		write_param(old_period);
 	report_free(&rep);
 	free(command);

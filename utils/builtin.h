@@ -3,6 +3,8 @@
 #ifndef VMPROF_BUILTIN_H
 #define VMPROF_BUILTIN_H
 
+#include "vmprof.h"
+
 struct cmd_struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -21,8 +23,13 @@ int cmd_plot(int argc, char **argv);
 extern const char register_usage[], unregister_usage[], list_usage[],
 	stats_usage[], run_usage[], report_usage[], plot_usage[];
 
-/* Handle -h/--help for a command with no other option parsing of its own:
- * returns -1 to go on, else the exit status. */
-int builtin_help_opt(int argc, char **argv, const char *usage);
+/*
+ * Parse the options of register, unregister, list and stats: -h/--help,
+ * --backend into *@backend (AUTO if absent) and, for a command that has
+ * it (@children not NULL), -c/--children into *@children.  Returns -1 to
+ * go on, with optind at the first operand, else the exit status.
+ */
+int builtin_parse_opts(int argc, char **argv, const char *usage,
+		       enum vmprof_backend *backend, int *children);
 
 #endif

@@ -1,13 +1,27 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* Messages for libvmprof errors (apart from util.c, so that programs that
- * do not use libvmprof do not link it). */
+/* The tools' helpers that use libvmprof: opening a session on a backend,
+ * the sampler's summary line, messages for libvmprof errors (apart from
+ * util.c, so that programs that do not use libvmprof do not link it). */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "util.h"
 #include "vmprof.h"
+
+#define LOAD_MODULE \
+	"or load the vmprof module: run `modprobe vmprof` (as root; the " \
+	"vmprof-dkms package builds it)"
+
+/* Why register, unregister and list have nothing to act on with BPF. */
+#define NO_REGISTRY \
+	"the BPF sampler lives only as long as the program that profiles " \
+	"and samples only what that program registers: profile with " \
+	"`vmprof run -- COMMAND`, or `vmprof-monitor --pid PID` for a " \
+	"running process"
 
 int util_fail_errno(int err, const char *fmt, ...)
 {
@@ -21,13 +35,139 @@ int util_fail_errno(int err, const char *fmt, ...)
 	return EXIT_FAIL;
 }
 
-int util_fail_open(int err)
+enum vmprof_backend util_parse_backend(const char *name)
 {
+	enum vmprof_backend b;
+
+	if (vmprof_backend_parse(name, &b)) {
+		util_warn("invalid backend '%s': expected auto, module or bpf",
+			  name);
+		exit(util_usage_error(NULL));
+	}
+	return b;
+}
+
+/*
+ * The backend VMPROF_BACKEND chooses for AUTO, as libvmprof reads it: AUTO
+ * when it is unset, empty or "auto"; -EINVAL when it names no backend.
+ */
+static int env_backend(enum vmprof_backend *b)
+{
+	const char *name = getenv("VMPROF_BACKEND");
+
+	*b = VMPROF_BACKEND_AUTO;
+	return name && *name ? vmprof_backend_parse(name, b) : 0;
+}
+
+static int fail_env(void)
+{
+	return util_fail("VMPROF_BACKEND='%s' names no backend: expected auto, module or bpf",
+			 getenv("VMPROF_BACKEND"));
+}
+
+const char *util_bpf_why(enum vmprof_backend asked)
+{
+	enum vmprof_backend env;
+
+	if (asked == VMPROF_BACKEND_BPF)
+		return "";
+	if (!env_backend(&env) && env == VMPROF_BACKEND_BPF)
+		return " (VMPROF_BACKEND=bpf)";
+	return " (the vmprof module is not loaded)";
+}
+
+/* Why the BPF sampler could not start and what to do; NULL for an error
+ * that is not one of its own. */
+static const char *bpf_reason(int err)
+{
+	switch (err) {
+	case -EPERM:
+		return "it needs root, or CAP_BPF and CAP_PERFMON: run as root, or `setcap cap_bpf,cap_perfmon+ep` on the program";
+	case -ENOEXEC:
+		return "the kernel has no BTF or refused its programs: it needs Linux 6.1 or later with BTF (/sys/kernel/btf/vmlinux)";
+	case -ENOSYS:
+		return "this libvmprof was built without it (configure --disable-bpf, or no clang, bpftool or libbpf at build time)";
+	case -EXDEV:
+		return "it cannot run in a container's pid namespace, whose pids it cannot translate: run vmprof in the initial pid namespace";
+	default:
+		return NULL;
+	}
+}
+
+/* Say why a session on @asked could not be opened: EXIT_FAIL. */
+static int fail_open(int err, enum vmprof_backend asked)
+{
+	const char *why = bpf_reason(err);
+	enum vmprof_backend b = asked;
+
+	if (b == VMPROF_BACKEND_AUTO && env_backend(&b))
+		return err == -EINVAL ? fail_env() :
+		       util_fail_errno(err, "cannot open a vmprof session");
+	if (why && b == VMPROF_BACKEND_BPF)
+		return util_fail("cannot start the BPF sampler%s: %s; %s",
+				 util_bpf_why(asked), why, LOAD_MODULE);
+	/* AUTO tried BPF only because the module is not loaded. */
+	if (why && b == VMPROF_BACKEND_AUTO)
+		return util_fail("the vmprof module is not loaded, and the BPF sampler cannot run instead: %s; %s",
+				 why, LOAD_MODULE);
 	if (err == -ENOENT)
 		return util_fail("%s", MODULE_HINT);
 	if (err == -EACCES)
 		return util_fail("cannot open %s or %s: permission denied (is the module's udev rule installed?)",
 				 VMPROF_STATUS_PATH, VMPROF_DEVICE_PATH);
-	return util_fail_errno(err, "cannot open the vmprof module's files");
+	if (b == VMPROF_BACKEND_BPF)
+		return util_fail_errno(err, "cannot start the BPF sampler");
+	if (b == VMPROF_BACKEND_MODULE)
+		return util_fail_errno(err, "cannot open the vmprof module's files");
+	return util_fail_errno(err, "cannot open a vmprof session");
 }
 
+int util_session_open(struct vmprof_session **s, unsigned int flags,
+		      enum vmprof_backend backend)
+{
+	int err = vmprof_session_open_backend(s, NULL, flags, backend);
+
+	return err ? fail_open(err, backend) : EXIT_OK;
+}
+
+int util_registry_open(struct vmprof_session **s, enum vmprof_backend backend)
+{
+	enum vmprof_backend b = backend;
+	int err;
+
+	if (b == VMPROF_BACKEND_AUTO && env_backend(&b))
+		return fail_env();
+	if (b == VMPROF_BACKEND_BPF)
+		return util_fail("the BPF backend%s keeps no registrations: %s; %s",
+				 util_bpf_why(backend), NO_REGISTRY, LOAD_MODULE);
+	err = vmprof_session_open_backend(s, NULL, 0, VMPROF_BACKEND_MODULE);
+	if (err == -ENOENT && b == VMPROF_BACKEND_AUTO)
+		return util_fail("%s; without it, registrations have no effect: %s",
+				 MODULE_HINT, NO_REGISTRY);
+	return err ? fail_open(err, VMPROF_BACKEND_MODULE) : EXIT_OK;
+}
+
+void util_sampler_line(char *buf, size_t size,
+		       const struct vmprof_session *s,
+		       const struct vmprof_stats *from,
+		       const struct vmprof_stats *to)
+{
+	uint64_t ticks, samples, cost;
+
+	if (!from || !to) {
+		snprintf(buf, size, "sampler: %s", vmprof_session_variant(s));
+		return;
+	}
+	ticks = to->ticks - from->ticks;
+	samples = to->samples - from->samples;
+	cost = to->cost_total_ns - from->cost_total_ns;
+	/* The module's longest tick is since it was loaded. */
+	snprintf(buf, size,
+		 "sampler: %s, %" PRIu64 " ticks, %.1f us a tick (max %.1f us%s), %.2f us per process sample",
+		 vmprof_session_variant(s), ticks,
+		 ticks ? (double)cost / (double)ticks / 1e3 : 0.0,
+		 (double)to->cost_max_ns / 1e3,
+		 vmprof_session_backend(s) == VMPROF_BACKEND_MODULE ?
+		 " since it was loaded" : "",
+		 samples ? (double)cost / (double)samples / 1e3 : 0.0);
+}

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "vmprof.h"
+
 /* Exit status convention of every tool. */
 #define EXIT_OK		0	/* done */
 #define EXIT_FAIL	1	/* the work failed (module, file, process) */
@@ -22,11 +24,40 @@ const char *util_prog(void);
 /* Print "PROG: message" on stderr; the fail ones return EXIT_FAIL. */
 void util_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int util_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* "PROG: what: <libvmprof message>", with the module hint for -ENOENT
- * from vmprof_session_open(). */
+/* "PROG: what: <libvmprof message>". */
 int util_fail_errno(int err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-int util_fail_open(int err);
+
+/* The helpers that use libvmprof (errmsg.c).  --backend's argument, or
+ * exit with EXIT_USAGE. */
+enum vmprof_backend util_parse_backend(const char *name);
+/*
+ * Open a session on @backend (AUTO: VMPROF_BACKEND if set, else the module
+ * if loaded, else BPF).  Return: EXIT_OK, or EXIT_FAIL after saying why
+ * and what to do.
+ */
+int util_session_open(struct vmprof_session **s, unsigned int flags,
+		      enum vmprof_backend backend);
+/*
+ * The same for register, unregister and list, which act on the module's
+ * registrations: the BPF backend keeps none beyond the program that
+ * profiles, so it is refused, and AUTO does not fall back to it.
+ */
+int util_registry_open(struct vmprof_session **s,
+		       enum vmprof_backend backend);
+/* Why a session is on BPF when --backend said @asked: "" when it said
+ * bpf, else " (VMPROF_BACKEND=bpf)" or " (the vmprof module is not
+ * loaded)". */
+const char *util_bpf_why(enum vmprof_backend asked);
+/*
+ * "sampler: VARIANT, N ticks, X us a tick (max Y us), Z us per process
+ * sample": its work from @from to @to, its statistics then; the variant
+ * alone when either is NULL (unreadable).
+ */
+void util_sampler_line(char *buf, size_t size,
+		       const struct vmprof_session *s,
+		       const struct vmprof_stats *from,
+		       const struct vmprof_stats *to);
 
 /* Print @msg (if any) and "Try 'PROG --help'" on stderr; EXIT_USAGE. */
 int util_usage_error(const char *msg);

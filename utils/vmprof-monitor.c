@@ -22,6 +22,12 @@ static const char usage_text[] =
 "Ctrl-C, --duration or --until-empty.  Register processes with\n"
 "`vmprof register PID` or run them with `vmprof run`.\n"
 "\n"
+"Without the module (or with --backend bpf), a BPF sampler runs inside\n"
+"vmprof-monitor and samples the processes given with --pid, which it\n"
+"registers, until it stops (root, or CAP_BPF and CAP_PERFMON; Linux 6.1 or\n"
+"later with BTF; not in a container's pid namespace).  At the end a line\n"
+"on standard error gives the sampler's cost.\n"
+"\n"
 "Options:\n"
 "  -o, --output FILE    write to FILE instead of standard output\n"
 "  -f, --format FMT     csv (default, with a header row), tsv or json\n"
@@ -29,7 +35,10 @@ static const char usage_text[] =
 "  -p, --per-process    one row per process per tick (default)\n"
 "  -a, --aggregate      one row per tick, summed over processes: time,\n"
 "                       processes, minor, major, CPU time, CPU utilisation\n"
-"      --pid PID        only this process (repeatable)\n"
+"      --pid PID        only this process (repeatable); with BPF, the\n"
+"                       processes to sample (one at least)\n"
+"      --backend B      auto (default: VMPROF_BACKEND if set, else the\n"
+"                       module if loaded, else bpf), module or bpf\n"
 "  -d, --duration SEC   stop after SEC seconds\n"
 "  -u, --until-empty    stop once no process is registered any more\n"
 "      --oldest         start with the oldest records still in the ring\n"
@@ -52,7 +61,28 @@ static const char usage_text[] =
 "Examples:\n"
 "  vmprof-monitor                          stream CSV to the terminal\n"
 "  vmprof-monitor -a -o ticks.csv -u       per-tick totals until empty\n"
-"  vmprof-monitor -f json --pid 1234 -d 10\n";
+"  vmprof-monitor -f json --pid 1234 -d 10\n"
+"  sudo vmprof-monitor --backend bpf --pid 1234 -u -o p.csv\n";
+
+/*
+ * The BPF sampler samples only what this session registers: the --pid
+ * processes, which it then samples until it stops.  EXIT_OK or EXIT_FAIL.
+ */
+static int register_pids(struct vmprof_session *s, const pid_t *pids,
+			 size_t npids, enum vmprof_backend backend)
+{
+	if (!npids)
+		return util_fail("the BPF sampler%s samples only the processes given with --pid PID, which vmprof-monitor registers: name them; or, to watch those `vmprof register` registered, load the vmprof module: run `modprobe vmprof` (as root)",
+				 util_bpf_why(backend));
+	for (size_t i = 0; i < npids; i++) {
+		int err = vmprof_register(s, pids[i]);
+
+		if (err && err != -EEXIST)
+			return util_fail_errno(err, "cannot register %d",
+					       (int)pids[i]);
+	}
+	return EXIT_OK;
+}
 
 int main(int argc, char **argv)
 {
@@ -62,6 +92,7 @@ int main(int argc, char **argv)
 		{ "per-process", no_argument, NULL, 'p' },
 		{ "aggregate", no_argument, NULL, 'a' },
 		{ "pid", required_argument, NULL, 'P' },
+		{ "backend", required_argument, NULL, 'B' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "until-empty", no_argument, NULL, 'u' },
 		{ "oldest", no_argument, NULL, 'O' },
@@ -71,13 +102,16 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct stream_opts o = { .fmt = VMPROF_FMT_CSV };
+	enum vmprof_backend backend = VMPROF_BACKEND_AUTO;
+	struct vmprof_stats from, to;
 	struct stream_result res;
 	struct vmprof_session *s;
 	const char *out = NULL;
 	unsigned int flags = VMPROF_OPEN_RING;
 	pid_t *pids = NULL;
 	size_t npids = 0;
-	int c, err, rc, lock = 0;
+	int c, rc, lock = 0, bpf, have_from, have_to;
+	char sampler[160];
 
 	util_set_prog("vmprof-monitor");
 	while ((c = getopt_long(argc, argv, "o:f:pad:uhV", opts, NULL)) != -1) {
@@ -100,6 +134,9 @@ int main(int argc, char **argv)
 			if (!pids)
 				return util_fail("out of memory");
 			pids[npids++] = (pid_t)util_parse_ulong(optarg, "pid", 1, INT_MAX);
+			break;
+		case 'B':
+			backend = util_parse_backend(optarg);
 			break;
 		case 'd':
 			o.duration_s = util_parse_double(optarg, "duration", 0.001, 1e9);
@@ -129,32 +166,44 @@ int main(int argc, char **argv)
 		return util_fail("cannot lock memory: %s (needs CAP_IPC_LOCK or a larger RLIMIT_MEMLOCK)",
 				 strerror(errno));
 
-	err = vmprof_session_open(&s, NULL, flags);
-	if (err)
-		return util_fail_open(err);
+	rc = util_session_open(&s, flags, backend);
+	if (rc)
+		goto out_free;
+	bpf = vmprof_session_backend(s) == VMPROF_BACKEND_BPF;
+	rc = bpf ? register_pids(s, pids, npids, backend) : EXIT_OK;
+	if (rc)
+		goto out_close;
 	if (out) {
 		o.out = fopen(out, "w");
 		if (!o.out) {
-			vmprof_session_close(s);
-			return util_fail("cannot create %s: %s", out, strerror(errno));
+			rc = util_fail("cannot create %s: %s", out, strerror(errno));
+			goto out_close;
 		}
 		o.out_name = out;
 	} else {
 		o.out = stdout;
 		o.out_name = "standard output";
 	}
+	have_from = !vmprof_stats_read(s, &from);
 	stream_catch_signals();
 	rc = stream_run(s, &o, &res);
-	vmprof_session_close(s);
-	free(pids);
+	have_to = !vmprof_stats_read(s, &to);
+	util_sampler_line(sampler, sizeof(sampler), s,
+			  have_from ? &from : NULL, have_to ? &to : NULL);
 	if (out ? util_close_file(o.out, out) : util_close_stdout())
 		rc = EXIT_FAIL;
 	if (res.lost) {
-		util_warn("%llu records lost: the reader fell behind and the ring overflowed (load the module with a larger buffer_pages, or write to a faster file)",
-			  res.lost);
+		util_warn("%llu records lost: the reader fell behind and the ring overflowed (%swrite to a faster file)",
+			  res.lost, bpf ? "" :
+			  "load the module with a larger buffer_pages, or ");
 		rc = EXIT_FAIL;
 	}
 	fprintf(stderr, "%s: %llu records, %llu lost\n", util_prog(),
 		res.records, res.lost);
+	util_warn("%s", sampler);
+out_close:
+	vmprof_session_close(s);
+out_free:
+	free(pids);
 	return rc;
 }

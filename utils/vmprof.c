@@ -41,7 +41,8 @@ static int main_help(void)
 {
 	printf("Usage: vmprof [--version] [--help] COMMAND [ARGS]\n\n"
 	       "Per-process page faults and CPU time, sampled every 50 ms by the\n"
-	       "vmprof kernel module.\n\nCommands:\n");
+	       "vmprof kernel module, or without it by a BPF sampler inside vmprof\n"
+	       "run and vmprof-monitor (--backend).\n\nCommands:\n");
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		printf("  %-12s %s\n", commands[i].name, commands[i].summary);
 	printf("\n`vmprof help COMMAND` or `vmprof COMMAND --help` tells more.\n\n"
@@ -53,13 +54,33 @@ static int main_help(void)
 	return util_close_stdout();
 }
 
-int builtin_help_opt(int argc, char **argv, const char *usage)
+int builtin_parse_opts(int argc, char **argv, const char *usage,
+		       enum vmprof_backend *backend, int *children)
 {
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--"))
+	static const struct option opts[] = {
+		{ "backend", required_argument, NULL, 'B' },
+		{ "children", no_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	*backend = VMPROF_BACKEND_AUTO;
+	while ((c = getopt_long(argc, argv, "ch", opts, NULL)) != -1) {
+		switch (c) {
+		case 'B':
+			*backend = util_parse_backend(optarg);
 			break;
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+		case 'c':
+			if (!children)
+				return util_usage_error("--children is an option of register");
+			*children = 1;
+			break;
+		case 'h':
 			return util_help(usage);
+		default:
+			return util_usage_error(NULL);
+		}
 	}
 	return -1;
 }
