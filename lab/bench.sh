@@ -10,7 +10,9 @@
 #     mean and worst tick (with 1 process: the fixed cost of a tick); then
 #     the latency of status writes (R and U) while the ticks run; and
 #     vmprof-monitor reading every record for 30 s, with the records it
-#     lost.
+#     lost.  Beside the module, libvmprof's BPF backend on the same
+#     processes: vmprof-monitor --backend=bpf for 6 s, its cost per process
+#     per tick from its own clock (its summary line).
 #  2. The slowdown of a fault-heavy workload sampled at 50 ms by vmprof run,
 #     and by perf stat -I 50, against the same run unsampled: paired runs,
 #     the median ratio of 10 and its range.
@@ -71,11 +73,11 @@ echo "vmprof bench: $(uname -r), $(nproc) CPUs, $(date -u '+%Y-%m-%d %H:%M UTC')
 echo
 part1() {
 	echo "1. Cost per process per tick (ns), vmprof against reading /proc/PID/stat"
-	printf '%-7s %-8s %9s %9s %9s %10s %10s %7s %7s %21s %16s\n' \
-		procs kind vmprof "tick avg" "tick max" open+read pread "x open" "x pread" \
-		"status write us" "monitor 30 s"
-	printf '%-7s %-8s %9s %9s %9s %10s %10s %7s %7s %21s %16s\n' \
-		"" "" "ns" "us" "us" ns ns "" "" "median/p99/max" "records/lost"
+	printf '%-7s %-8s %9s %9s %9s %9s %10s %10s %7s %7s %7s %21s %16s\n' \
+		procs kind vmprof "tick avg" "tick max" bpf open+read pread "x open" "x pread" \
+		"bpf x" "status write us" "monitor 30 s"
+	printf '%-7s %-8s %9s %9s %9s %9s %10s %10s %7s %7s %7s %21s %16s\n' \
+		"" "" "ns" "us" "us" ns ns ns "" "" pread "median/p99/max" "records/lost"
 	for n in $SIZES; do
 		for kind in sleep fault; do
 			[ "$kind" = sleep ] || [[ " $FAULT_SIZES " == *" $n "* ]] || continue
@@ -98,6 +100,11 @@ part1() {
 			"$MON" -d 30 -o /dev/null 2>"$tmp/mon.err" || true
 			mon=$(awk '/records/ { for (i = 1; i < NF; i++) if ($(i + 1) ~ /^records/) r = $i; else if ($(i + 1) ~ /^lost/) l = $i } END { printf "%s/%s", r, l }' "$tmp/mon.err")
 			xargs "$V" unregister <"$tmp/pids" 2>/dev/null || true
+			progress "$n $kind: the BPF backend"
+			# shellcheck disable=SC2046 # (one --pid per line of pids)
+			"$MON" --backend=bpf $(sed 's/^/--pid /' "$tmp/pids") -d 6 \
+				-o /dev/null 2>"$tmp/bpf.err" || true
+			bpf=$(awk '/sampler:/ { for (i = 1; i < NF; i++) if ($(i + 1) == "us" && $(i + 2) == "per") print $i * 1000 }' "$tmp/bpf.err")
 			progress "$n $kind: reading /proc"
 			rounds=$((20000 / n > 2 ? 20000 / n : 2))
 			op=$("$BENCH" procstat open "$rounds" <"$tmp/pids" | awk '{ print $2 }')
@@ -105,11 +112,12 @@ part1() {
 			unpark
 			awk -v n="$n" -v kind="$kind" -v t=$((t1 - t0)) -v c=$((c1 - c0)) \
 				-v s=$((s1 - s0)) -v m="$tmax" -v op="$op" -v pr="$pr" \
-				-v lat="$lat" -v mon="$mon" 'BEGIN {
+				-v lat="$lat" -v mon="$mon" -v bpf="${bpf:-0}" 'BEGIN {
 				split(lat, w, " ")
 				v = c / s
-				printf "%-7d %-8s %9.0f %9.1f %9.1f %10.0f %10.0f %7.0f %7.0f %21s %16s\n",
-					n, kind, v, c / t / 1000, m / 1000, op, pr, op / v, pr / v,
+				printf "%-7d %-8s %9.0f %9.1f %9.1f %9.0f %10.0f %10.0f %7.0f %7.0f %7.1f %21s %16s\n",
+					n, kind, v, c / t / 1000, m / 1000, bpf, op, pr, op / v, pr / v,
+					bpf > 0 ? pr / bpf : 0,
 					sprintf("%.0f/%.0f/%.0f", w[4], w[6], w[8]), mon }'
 		done
 	done

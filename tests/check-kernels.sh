@@ -11,7 +11,7 @@
 # directory tests/kernels/REL/ of the build tree:
 #   build      the probes (src/kernel-probes.sh) and the module, W=1 -Werror
 #   lint       tests/kernel-lint.test against that tree: W=1, sparse, checkpatch
-#   VM tests   tests/vm-{module,timing,cycles,tools,stress}.test in the lab VM
+#   VM tests   tests/vm-{module,timing,cycles,tools,stress,bpf}.test in the lab VM
 #              booting that kernel, N at a time (-j, default 3), the
 #              longest (vm-module) first
 # Each test's TAP goes through Automake's tap-driver into
@@ -53,7 +53,7 @@ done
 [[ $jobs =~ ^[1-9][0-9]*$ ]] || { echo "check-kernels.sh: -j wants a number" >&2; exit 2; }
 
 # Longest first: vm-module takes about as long as the others together.
-suite=(vm-module vm-stress vm-tools vm-cycles vm-timing)
+suite=(vm-module vm-stress vm-tools vm-cycles vm-bpf vm-timing)
 out=$top_builddir/tests/kernels
 mkdir -p "$out"
 

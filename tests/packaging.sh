@@ -456,9 +456,45 @@ t test -z "$(/usr/bin/vmprof list)"
 st=$?
 what="the libvmprof-dev program reads its records ($(cat client.out))"
 t test $st -eq 0
+
+# -- Without the module: libvmprof's BPF backend (Linux 6.1+ with BTF, root).
+# Only when this vmprof is built with it: libvmprof links libbpf (the host
+# says so in $2), or vmprof stats --backend=bpf works; else one SKIP line.
+bpf_st=0
+/usr/bin/vmprof stats --backend=bpf >bpf-stats.out 2>&1 || bpf_st=$?
+if [ "$2" != bpf ] && [ $bpf_st -ne 0 ]; then
+	echo "SKIP the BPF backend: vmprof is built without it (vmprof stats --backend=bpf: exit $bpf_st)"
+else
+	what="vmprof stats --backend=bpf exits 0 (exit $bpf_st)"
+	t test $bpf_st -eq 0
+	what="... and says backend bpf"
+	t grep -Eq '^backend[[:space:]]+bpf' bpf-stats.out
+	what="the module unloads (rmmod vmprof), so that what follows runs without it"
+	t sh -c 'rmmod vmprof && test ! -e /proc/vmprof'
+	what="without the module, vmprof stats picks the BPF backend by itself"
+	t sh -c '/usr/bin/vmprof stats 2>&1 | grep -Eq "^backend[[:space:]]+bpf"'
+	st=0
+	/usr/bin/vmprof run --backend=bpf -o - -- true >bpf-true.csv 2>bpf-true.out || st=$?
+	rows=$(grep -cv '^#' bpf-true.csv 2>/dev/null)
+	what="vmprof run --backend=bpf -o - -- true exits 0 and prints samples (exit $st, $((rows - 1)) records)"
+	t test $st -eq 0 -a "$rows" -ge 2
+	st=0
+	/usr/bin/vmprof run --backend=bpf -o bpf.csv -- /usr/bin/vmprof-work -p 100 8 R 2000 3 \
+		>bpf-run.out 2>&1 || st=$?
+	rows=$(grep -cv '^#' bpf.csv 2>/dev/null)
+	what="vmprof run --backend=bpf -- vmprof-work -p 100 8 R 2000 3 exits 0 (exit $st) and wrote records ($((rows - 1)))"
+	t test $st -eq 0 -a "$rows" -ge 3
+	what="/usr/bin/vmprof report of the BPF backend's bpf.csv"
+	t /usr/bin/vmprof report bpf.csv
+fi
 EOF
+# Whether the installed libvmprof has the BPF backend: then it links libbpf,
+# and the guest's BPF checks must pass rather than be skipped.
+bpf_built=nobpf
+if ldd /usr/bin/vmprof 2>/dev/null | grep -q 'libbpf\.so'; then bpf_built=bpf; fi
+echo "# the installed vmprof: $bpf_built (built with the BPF backend when it links libbpf)"
 # vm_check KERNEL: boot KERNEL with the module DKMS built for it, run
-# guest.sh there, one test point per line it prints.
+# guest.sh there, one test point per line it prints (SKIP: ok # SKIP).
 vm_check() {
 	local k=$1 ko dir st t0 build_id res what
 	ko=$(ko_path "$k") || ko=''
@@ -474,7 +510,7 @@ vm_check() {
 	build_id=$(readelf -n "$dir/vmprof.ko" 2>/dev/null | sed -n 's/^ *Build ID: *//p')
 	t0=$SECONDS
 	(cd "$dir" && /usr/bin/vmprof-lab --kernel-version "$k" --module "$ko" \
-		--timeout 600 -- /bin/sh guest.sh "$build_id") >"$LOGS/vm-$k.log" 2>&1
+		--timeout 600 -- /bin/sh guest.sh "$build_id" "$bpf_built") >"$LOGS/vm-$k.log" 2>&1
 	st=$?
 	if [ $st -eq 0 ] && grep -q '^PASS' "$LOGS/vm-$k.log"; then
 		ok "the installed vmprof-lab boots $k with $ko ($((SECONDS - t0)) s)"
@@ -486,9 +522,13 @@ vm_check() {
 		case $res in
 		PASS) ok "$k: in the VM: $what" ;;
 		FAIL) nok "$k: in the VM: $what" ;;
+		SKIP) ok "$k: in the VM: # SKIP $what" ;;
 		esac
 	done <"$LOGS/vm-$k.log"
 	[ ! -f "$dir/run.out" ] || diag <"$dir/run.out"
+	for f in bpf-stats.out bpf-true.out bpf-run.out; do
+		[ ! -f "$dir/$f" ] || { echo "# $k: $f:"; diag <"$dir/$f"; }
+	done
 }
 for k in $KRELS; do
 	vm_check "$k"
