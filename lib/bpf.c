@@ -45,12 +45,13 @@
 #define BTF_PATH	"/sys/kernel/btf/vmlinux"
 #define RING_RECORDS	65536U	/* 8 MiB of records */
 #define DEFAULT_PERIOD	50U	/* ms, as the module */
-/* A process reaped between two ticks: how long to wait for on_free's
- * counts (an RCU grace period) before its last record goes out without
- * them (REAPED). */
+/* A process reaped between two ticks: how long to wait for its final
+ * counts (on_release's come at once; on_free's, where on_release cannot
+ * attach, an RCU grace period later) before its last record goes out
+ * without them (REAPED). */
 #define GONE_NS		2000000000ULL
-/* The same for vmprof_unregister(), in 1 ms steps. */
-#define GONE_WAIT_MS	200
+/* Processes one run of the tick program samples: one run holds RCU. */
+#define RUN_CHUNK	1024U
 
 enum variant { VARIANT_SYSCALL, VARIANT_RAWTP, NR_VARIANTS };
 static const char *const variant_names[NR_VARIANTS] = {
@@ -74,7 +75,7 @@ struct vmprof_bpf {
 	int tick_fd;		/* eventfd: a tick is done (vmprof_wait) */
 	struct vmprof_sampler *skel;
 	enum variant variant;
-	struct bpf_link *fork_link, *free_link;
+	struct bpf_link *fork_link, *final_link;
 	struct ring_buffer *forks;
 	/* procs[i] is the process of skel->bss->out[i]. */
 	struct proc procs[VMPROF_BPF_MAX_PROCS];
@@ -193,8 +194,9 @@ static int reg_add(struct vmprof_bpf *b, uint32_t pid, uint64_t start_ns,
 
 	/* A stale final count of an earlier process of this pid goes. */
 	bpf_map__delete_elem(b->skel->maps.finals, &pid, sizeof(pid), 0);
+	/* Not over a child on_fork registered since the last tick. */
 	if (bpf_map__update_elem(b->skel->maps.reg, &pid, sizeof(pid), &v,
-				 sizeof(v), BPF_ANY))
+				 sizeof(v), BPF_NOEXIST))
 		return -errno;
 	if (inherit)
 		b->st.inheriting++;
@@ -235,12 +237,15 @@ static int final_counts(struct vmprof_bpf *b, unsigned int i,
 }
 
 /* Is out[i] process @i (and not a process that reused its pid)? */
-static int found(const struct vmprof_bpf *b, unsigned int i)
+static int found(struct vmprof_bpf *b, unsigned int i)
 {
 	const struct vmprof_bpf_out *o = &b->skel->bss->out[i];
 
-	return (o->flags & VMPROF_BPF_FOUND) &&
-	       o->start_ns == b->procs[i].start_ns;
+	if (!(o->flags & VMPROF_BPF_FOUND) || o->tgid != o->pid ||
+	    o->start_ns != b->procs[i].start_ns)
+		return 0;
+	b->procs[i].gone_ns = 0;	/* rawtp can miss it for a moment */
+	return 1;
 }
 
 /* Sample process @i from out[i]; if it is done, or @flags has
@@ -291,9 +296,13 @@ static int on_fork_event(void *ctx, void *data, size_t size)
 
 	if (size < sizeof(*e))
 		return 0;
+	if (find(b, e->pid) >= 0)
+		return 0;	/* registered already */
 	if (b->nr >= VMPROF_BPF_MAX_PROCS) {
 		b->st.inherit_refused++;
 		bpf_map__delete_elem(b->skel->maps.reg, &e->pid,
+				     sizeof(e->pid), 0);
+		bpf_map__delete_elem(b->skel->maps.finals, &e->pid,
 				     sizeof(e->pid), 0);
 		return 0;
 	}
@@ -314,12 +323,20 @@ static void tick(struct vmprof_bpf *b)
 {
 	uint64_t now, cost;
 
+	unsigned int first;
+	int err = 0;
+
 	pthread_mutex_lock(&b->lock);
-	now = now_ns();
+	/* Children forked up to now; then the time, which is after their
+	 * forks (the start of their first intervals). */
 	if (b->forks)
 		ring_buffer__consume(b->forks);
+	now = now_ns();
+	for (first = 0; !err && first < b->nr; first += RUN_CHUNK)
+		err = run(b, first, b->nr - first < RUN_CHUNK ?
+				    b->nr - first : RUN_CHUNK);
 	/* A failed run leaves out[] as it was: no records this tick. */
-	if (b->nr && run(b, 0, b->nr))
+	if (err)
 		b->st.overruns++;
 	else
 		for (unsigned int i = 0; i < b->nr;)
@@ -403,8 +420,9 @@ static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 	return 0;
 }
 
-/* Load the programs with the tick program of @v; test-run it once. */
-static int load(struct vmprof_bpf *b, enum variant v)
+/* Load the programs with the tick program of @v, and on_release (else
+ * on_free) if @release; test-run it once. */
+static int load(struct vmprof_bpf *b, enum variant v, int release)
 {
 	struct bpf_object_open_opts oo = {
 		.sz = sizeof(oo),
@@ -421,6 +439,8 @@ static int load(struct vmprof_bpf *b, enum variant v)
 				  v == VARIANT_SYSCALL);
 	bpf_program__set_autoload(b->skel->progs.tick_rawtp,
 				  v == VARIANT_RAWTP);
+	bpf_program__set_autoload(b->skel->progs.on_release, release);
+	bpf_program__set_autoload(b->skel->progs.on_free, !release);
 	err = vmprof_sampler__load(b->skel);
 	b->variant = v;
 	if (!err)
@@ -441,18 +461,31 @@ static int start(struct vmprof_bpf *b)
 	const char *force = getenv("VMPROF_BPF_VARIANT");
 	int err = -ENOEXEC;
 
-	for (int v = 0; v < NR_VARIANTS; v++) {
+	/* The cheapest variant first; final counts at release_task() where
+	 * it can be traced, else at the task's free. */
+	for (int k = 0; k < 2 * NR_VARIANTS; k++) {
+		enum variant v = (enum variant)(k / 2);
+
 		if (force && *force && strcmp(force, variant_names[v] + 4))
 			continue;
-		err = load(b, (enum variant)v);
-		if (!err || err == -EPERM || err == -EXDEV)
-			break;
+		err = load(b, v, !(k % 2));
+		if (!err) {
+			b->final_link = bpf_program__attach(k % 2 ?
+					b->skel->progs.on_free :
+					b->skel->progs.on_release);
+			if (b->final_link)
+				break;
+			err = -errno;
+			vmprof_sampler__destroy(b->skel);
+			b->skel = NULL;
+		}
+		/* EPERM too: capable_enough() said yes, and on_release
+		 * is refused so where tracing functions is not allowed. */
+		if (err == -EXDEV)
+			return err;
 	}
 	if (err)
-		return err == -EPERM || err == -EXDEV ? err : -ENOEXEC;
-	b->free_link = bpf_program__attach(b->skel->progs.on_free);
-	if (!b->free_link)
-		return -ENOEXEC;
+		return err == -EPERM ? err : -ENOEXEC;
 	/* Without it, vmprof_register_tree() is -EOPNOTSUPP. */
 	b->fork_link = bpf_program__attach(b->skel->progs.on_fork);
 	if (b->fork_link) {
@@ -547,7 +580,7 @@ void backend_bpf_close(struct vmprof_bpf *b)
 	}
 	ring_buffer__free(b->forks);
 	bpf_link__destroy(b->fork_link);
-	bpf_link__destroy(b->free_link);
+	bpf_link__destroy(b->final_link);
 	vmprof_sampler__destroy(b->skel);
 	if (b->hdr)
 		munmap(b->hdr, b->map_len);
@@ -572,6 +605,19 @@ const char *backend_bpf_variant(const struct vmprof_bpf *b)
 	return variant_names[b->variant];
 }
 
+/* Look @pid (a process, or a thread of one) up in slot @i: 0, -ESRCH. */
+static int look_up(struct vmprof_bpf *b, unsigned int i, pid_t pid)
+{
+	struct vmprof_bpf_out *o = &b->skel->bss->out[i];
+	int err;
+
+	o->pid = (uint32_t)pid;
+	err = run(b, i, 1);
+	if (err)
+		return err;
+	return o->flags & VMPROF_BPF_FOUND ? 0 : -ESRCH;
+}
+
 int backend_bpf_register(struct vmprof_bpf *b, pid_t pid, int inherit)
 {
 	struct vmprof_bpf_out *o;
@@ -584,23 +630,26 @@ int backend_bpf_register(struct vmprof_bpf *b, pid_t pid, int inherit)
 	if (inherit && !b->fork_link)
 		return -EOPNOTSUPP;
 	pthread_mutex_lock(&b->lock);
-	err = -EEXIST;
-	if (find(b, (uint32_t)pid) >= 0)
-		goto out;
+	/* The children forked so far are registered (EEXIST below). */
+	if (b->forks)
+		ring_buffer__consume(b->forks);
 	err = -ENOSPC;
 	if (b->nr >= VMPROF_BPF_MAX_PROCS)
 		goto out;
 	/* The baseline: its counts now, read as a tick reads them. */
 	i = b->nr;
 	o = &b->skel->bss->out[i];
-	o->pid = (uint32_t)pid;
-	err = run(b, i, 1);
+	err = look_up(b, i, pid);
+	/* As the module: not a process that is exiting. */
+	if (!err && !o->live)
+		err = -ESRCH;
 	if (err)
 		goto out;
-	err = -ESRCH;
-	if (!(o->flags & VMPROF_BPF_FOUND))
+	err = -EEXIST;
+	if (find(b, o->tgid) >= 0)
 		goto out;
-	err = reg_add(b, (uint32_t)pid, o->start_ns, inherit);
+	o->pid = o->tgid;	/* a thread stands for its process */
+	err = reg_add(b, o->tgid, o->start_ns, inherit);
 	if (err)
 		goto out;
 	p = &b->procs[i];
@@ -621,26 +670,28 @@ out:
 
 int backend_bpf_unregister(struct vmprof_bpf *b, pid_t pid)
 {
-	int i, err = 0, waited = 0;
-	struct vmprof_bpf_out fin;
+	int i, err = 0;
 
 	if (pid <= 0)
 		return -EINVAL;
 	pthread_mutex_lock(&b->lock);
+	if (b->forks)
+		ring_buffer__consume(b->forks);
 	i = find(b, (uint32_t)pid);
+	/* A thread stands for its process. */
+	if (i < 0 && b->nr < VMPROF_BPF_MAX_PROCS &&
+	    !look_up(b, b->nr, pid))
+		i = find(b, b->skel->bss->out[b->nr].tgid);
 	if (i < 0) {
 		err = -ENOENT;
 		goto out;
 	}
 	err = run(b, (unsigned int)i, 1);
+	/* As the module: a reaped process is the tick's to end. */
+	if (!err && !found(b, (unsigned int)i))
+		err = -ENOENT;
 	if (err)
 		goto out;
-	/* Reaped and not yet freed: its final counts come within an RCU
-	 * grace period. */
-	while (!found(b, (unsigned int)i) &&
-	       !final_counts(b, (unsigned int)i, &fin) &&
-	       waited++ < GONE_WAIT_MS)
-		usleep(1000);
 	sample(b, (unsigned int)i, now_ns(), VMPROF_REC_UNREGISTERED);
 	ring_publish(b);
 out:

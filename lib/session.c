@@ -94,7 +94,7 @@ int vmprof_backend_parse(const char *name, enum vmprof_backend *backend)
 }
 
 /* AUTO made definite: the environment's choice, else the module if its
- * files are there (or @root names recorded ones), else BPF. */
+ * files are there (or @root names recorded ones), else BPF if built in. */
 static int choose_backend(const char *root, enum vmprof_backend *backend)
 {
 	const char *env = getenv("VMPROF_BACKEND");
@@ -102,12 +102,18 @@ static int choose_backend(const char *root, enum vmprof_backend *backend)
 	if (*backend == VMPROF_BACKEND_AUTO && env && *env &&
 	    vmprof_backend_parse(env, backend))
 		return -EINVAL;
+	if (*backend > VMPROF_BACKEND_BPF)
+		return -EINVAL;
 	if (*backend != VMPROF_BACKEND_AUTO)
 		return 0;
-	if (*root || !access(VMPROF_STATUS_PATH, F_OK))
-		*backend = VMPROF_BACKEND_MODULE;
-	else
+#ifdef HAVE_BPF
+	if (!*root && access(VMPROF_STATUS_PATH, F_OK)) {
 		*backend = VMPROF_BACKEND_BPF;
+		return 0;
+	}
+#endif
+	/* Without BPF built in, -ENOENT says the module is not loaded. */
+	*backend = VMPROF_BACKEND_MODULE;
 	return 0;
 }
 
@@ -420,7 +426,13 @@ const char *vmprof_strerror(int err)
 	case ENOENT:
 		return "not registered (or the vmprof module is not loaded)";
 	case EPERM:
-		return "not permitted to watch that process (it belongs to another user; needs CAP_SYS_PTRACE)";
+		return "not permitted (to watch another user's process: CAP_SYS_PTRACE; to run the BPF sampler: root, or CAP_BPF and CAP_PERFMON)";
+	case ENOEXEC:
+		return "this kernel cannot run the BPF sampler (it needs Linux 6.1 or later with BTF): load the vmprof module";
+	case EXDEV:
+		return "the BPF sampler cannot run in a pid namespace other than the initial one";
+	case ENOSYS:
+		return "this libvmprof was built without the BPF backend";
 	case EACCES:
 		return "permission denied";
 	case ENOSPC:

@@ -75,12 +75,20 @@ int vmprof_backend_parse(const char *name, enum vmprof_backend *backend);
  * its records and ring read exactly as the module's.  It stops with
  * vmprof_session_close().
  *
- * Return: 0; for the module the errors of vmprof_session_open(); for BPF
- * -ENOSYS when libvmprof was built without it, -EPERM without root or
- * CAP_BPF and CAP_PERFMON, -ENOEXEC when the kernel has no BTF or refuses
- * every variant of the programs (Linux 6.1 or later is needed), -EXDEV in
- * a pid namespace other than the initial one, -ENOMEM.  AUTO returns the
- * BPF backend's error when the module is not loaded.
+ * Return: 0, -EINVAL for an unknown @backend or VMPROF_BACKEND; for the
+ * module the errors of vmprof_session_open(); for BPF -ENOSYS when
+ * libvmprof was built without it, -EPERM without root or CAP_BPF and
+ * CAP_PERFMON, -ENOEXEC when the kernel has no BTF or refuses every
+ * variant of the programs (Linux 6.1 or later is needed), -EXDEV in a pid
+ * namespace other than the initial one, -ENOMEM.  AUTO returns the BPF
+ * backend's error when the module is not loaded, or -ENOENT if libvmprof
+ * was built without BPF.
+ *
+ * On a BPF session vmprof_register() and vmprof_unregister() return the
+ * module's errors (a thread stands for its process; -ENOSPC past 16,384
+ * processes), and vmprof_wait() returns 1 after a tick or an
+ * unregistration.  A child of a process that forked while a session's
+ * thread holds its lock may not use that session.
  */
 int vmprof_session_open_backend(struct vmprof_session **out, const char *root,
 				unsigned int flags,

@@ -220,9 +220,14 @@ static __always_inline int task_done(struct task_struct *task)
 	       !BPF_CORE_READ(task, on_cpu);
 }
 
-static __always_inline void sample(struct task_struct *task,
+/* Sample the process of @t, a thread of it or its leader. */
+static __always_inline void sample(struct task_struct *t,
 				   struct vmprof_bpf_out *o)
 {
+	struct task_struct *task = BPF_CORE_READ(t, group_leader);
+
+	o->tgid = BPF_CORE_READ(task, tgid);
+	o->live = BPF_CORE_READ(task, signal, live.counter);
 	read_counters(task, o);
 	o->start_ns = BPF_CORE_READ(task, start_time);
 	o->ppid = BPF_CORE_READ(task, real_parent, tgid);
@@ -270,9 +275,7 @@ static long syscall_one(__u32 i, void *ctx)
 	bpf_rcu_read_lock();
 	task = bpf_task_from_pid(o->pid);
 	if (task) {
-		/* A thread's id names no process. */
-		if (task->tgid == o->pid)
-			sample(task, o);
+		sample(task, o);
 		bpf_task_release(task);
 	}
 	bpf_rcu_read_unlock();
@@ -296,8 +299,9 @@ static __always_inline int radix_node(unsigned long long e)
 	return (e & 3) == RADIX_INTERNAL;
 }
 
-/* idr_find(&init_pid_ns.idr, nr), then pid_task(pid, PIDTYPE_TGID). */
-static __always_inline struct task_struct *find_tgid(struct pid_namespace *ns,
+/* idr_find(&init_pid_ns.idr, nr), then pid_task(pid, PIDTYPE_PID): the
+ * thread (or leader) of that id. */
+static __always_inline struct task_struct *find_task(struct pid_namespace *ns,
 						     __u32 nr)
 {
 	unsigned long long e, node, idx, slots_off, nslots, links_off;
@@ -332,11 +336,11 @@ static __always_inline struct task_struct *find_tgid(struct pid_namespace *ns,
 	if (!e || (e & 3))
 		return NULL;
 	pid = (struct pid *)e;
-	head = BPF_CORE_READ(pid, tasks[PIDTYPE_TGID].first);
+	head = BPF_CORE_READ(pid, tasks[PIDTYPE_PID].first);
 	if (!head)
-		return NULL;	/* no leader any more: reaped */
+		return NULL;	/* released: a reaped process */
 	links_off = bpf_core_field_offset(struct task_struct, pid_links) +
-		    bpf_core_enum_value(enum pid_type, PIDTYPE_TGID) *
+		    bpf_core_enum_value(enum pid_type, PIDTYPE_PID) *
 		    bpf_core_type_size(struct hlist_node);
 	return (struct task_struct *)((unsigned long long)head - links_off);
 }
@@ -356,8 +360,8 @@ static long rawtp_one(__u32 i, void *ctx)
 
 	if (!o)
 		return 1;
-	task = find_tgid(*(struct pid_namespace **)ctx, o->pid);
-	if (task && BPF_CORE_READ(task, tgid) == o->pid)
+	task = find_task(*(struct pid_namespace **)ctx, o->pid);
+	if (task)
 		sample(task, o);
 	return 0;
 }
@@ -408,36 +412,74 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	return 0;
 }
 
+/* The final counts of registered process @tgid, leader @p, into finals. */
+static __always_inline void keep_final(struct task_struct *p, __u32 tgid,
+				       unsigned long long cpu,
+				       unsigned long long minf,
+				       unsigned long long majf)
+{
+	struct vmprof_bpf_out o;
+
+	__builtin_memset(&o, 0, sizeof(o));
+	o.pid = tgid;
+	o.tgid = tgid;
+	o.start_ns = BPF_CORE_READ(p, start_time);
+	o.ppid = BPF_CORE_READ(p, real_parent, tgid);
+	o.flags = VMPROF_BPF_DONE;
+	o.cpu_ns = cpu;
+	o.min_flt = minf;
+	o.maj_flt = majf;
+	bpf_probe_read_kernel_str(o.comm, sizeof(o.comm), &p->comm);
+	bpf_map_update_elem(&finals, &tgid, &o, BPF_ANY);
+}
+
+/* Is @p the leader of a registered process (not a reused pid's)? */
+static __always_inline int registered_leader(struct task_struct *p, __u32 tgid)
+{
+	struct vmprof_bpf_reg *r;
+
+	if (BPF_CORE_READ(p, pid) != tgid)
+		return 0;	/* a thread, or an old leader an exec replaced */
+	r = bpf_map_lookup_elem(&reg, &tgid);
+	return r && (!r->start_ns || r->start_ns == BPF_CORE_READ(p, start_time));
+}
+
 /*
- * A leader is freed an RCU grace period after release_task(), once it is
+ * The leader is reaped: every other thread has been released and has
+ * added its counts to the signal struct; the leader's own are in its task
+ * until __exit_signal() moves them.  Their sum is the final count, now.
+ */
+SEC("fentry/release_task")
+int BPF_PROG(on_release, struct task_struct *p)
+{
+	struct signal_struct *sig = BPF_CORE_READ(p, signal);
+	__u32 tgid = BPF_CORE_READ(p, tgid);
+
+	if (!registered_leader(p, tgid) || BPF_CORE_READ(sig, nr_threads) != 1)
+		return 0;
+	keep_final(p, tgid,
+		   BPF_CORE_READ(sig, sum_sched_runtime) +
+		   BPF_CORE_READ(p, se.sum_exec_runtime),
+		   BPF_CORE_READ(sig, min_flt) + BPF_CORE_READ(p, min_flt),
+		   BPF_CORE_READ(sig, maj_flt) + BPF_CORE_READ(p, maj_flt));
+	return 0;
+}
+
+/*
+ * Where on_release cannot attach: a leader is freed an RCU grace period
+ * after release_task(), once it is
  * reaped; by then __exit_signal() has added every thread's counts, the
  * leader's too, to the signal struct, which the task still references.
  */
 SEC("tp_btf/sched_process_free")
 int BPF_PROG(on_free, struct task_struct *p)
 {
-	struct vmprof_bpf_out o;
-	struct signal_struct *sig;
-	struct vmprof_bpf_reg *r;
+	struct signal_struct *sig = p->signal;
 	__u32 tgid = p->tgid;
 
-	if (p->pid != tgid)
+	if (!registered_leader(p, tgid) || BPF_CORE_READ(sig, nr_threads))
 		return 0;
-	r = bpf_map_lookup_elem(&reg, &tgid);
-	if (!r || (r->start_ns && r->start_ns != p->start_time))
-		return 0;
-	sig = p->signal;
-	if (BPF_CORE_READ(sig, nr_threads))
-		return 0;	/* an old leader an exec'ing thread replaced */
-	__builtin_memset(&o, 0, sizeof(o));
-	o.pid = tgid;
-	o.start_ns = p->start_time;
-	o.ppid = BPF_CORE_READ(p, real_parent, tgid);
-	o.flags = VMPROF_BPF_DONE;
-	o.cpu_ns = BPF_CORE_READ(sig, sum_sched_runtime);
-	o.min_flt = BPF_CORE_READ(sig, min_flt);
-	o.maj_flt = BPF_CORE_READ(sig, maj_flt);
-	bpf_probe_read_kernel_str(o.comm, sizeof(o.comm), &p->comm);
-	bpf_map_update_elem(&finals, &tgid, &o, BPF_ANY);
+	keep_final(p, tgid, BPF_CORE_READ(sig, sum_sched_runtime),
+		   BPF_CORE_READ(sig, min_flt), BPF_CORE_READ(sig, maj_flt));
 	return 0;
 }

@@ -32,10 +32,13 @@ struct vmprof_bpf_out {
 	unsigned long long min_flt;
 	unsigned long long maj_flt;
 	unsigned long long rss_pages;	/* file + anon + shmem */
-	unsigned int pid;		/* input: the tgid to sample */
+	unsigned int pid;		/* input: the process (or a thread
+					 * of it) to sample */
+	unsigned int tgid;		/* the process sampled */
 	unsigned int ppid;		/* real_parent's tgid */
 	unsigned int flags;		/* VMPROF_BPF_* */
 	unsigned int nthreads;
+	int live;			/* signal->live: 0 once exiting */
 	char comm[16];
 };
 
