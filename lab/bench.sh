@@ -19,6 +19,8 @@
 #  3. The period: mean and worst error of the tick interval over 60 s.
 #
 # Usage: bench.sh BUILDDIR   (inside the lab VM, the module loaded; make bench)
+# Without the module (make bench runs part 1 so on the host, natively, as
+# root): the BPF backend and /proc only, the module's columns "-".
 # Environment: BENCH_PARTS (default "1 2 3"), BENCH_SIZES (default
 # "1 100 1000 10000"), BENCH_FAULT_SIZES
 # (the sizes also measured with faulting processes, default "100": in the
@@ -50,8 +52,10 @@ trap cleanup EXIT
 # minutes under TCG)
 progress() { echo "bench: $(date -u +%T) $*" >&2; }
 stat_of() { awk -v k="$1" '$1 == k { print $2 }' /proc/vmprof/stats; }
+module=1
+[ -e /proc/vmprof/stats ] || module=0
 # reload: a fresh module, so that its statistics cover one measurement
-reload() { rmmod vmprof && insmod "$KO"; }
+reload() { [ "$module" = 0 ] || { rmmod vmprof && insmod "$KO"; }; }
 
 # park N MODE: N children of vmprof-bench, sleeping or faulting; their pids
 # in $tmp/pids.  unpark ends them.
@@ -71,6 +75,28 @@ unpark() {
 
 echo "vmprof bench: $(uname -r), $(nproc) CPUs, $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo
+# module_part N KIND: the module's cost for the N parked processes over
+# 5 s (t0 t1 c0 c1 s0 s1 tmax), the latency of status writes meanwhile
+# (lat), and vmprof-monitor reading it all for 30 s (mon).
+module_part() {
+	progress "$1 $2: registering them"
+	xargs "$V" register <"$tmp/pids"
+	sleep 1
+	t0=$(stat_of ticks) c0=$(stat_of cost_total_ns) s0=$(stat_of samples)
+	sleep 5
+	t1=$(stat_of ticks) c1=$(stat_of cost_total_ns) s1=$(stat_of samples)
+	tmax=$(stat_of cost_max_ns)
+	progress "$1 $2: status write latency, then vmprof-monitor"
+	# Status writes while the ticks run: R and U of one more process.
+	sleep 600 &
+	extra=$!
+	lat=$("$BENCH" wlat "$extra" 3000)
+	kill "$extra"
+	"$MON" -d 30 -o /dev/null 2>"$tmp/mon.err" || true
+	mon=$(awk '/records/ { for (i = 1; i < NF; i++) if ($(i + 1) ~ /^records/) r = $i; else if ($(i + 1) ~ /^lost/) l = $i } END { printf "%s/%s", r, l }' "$tmp/mon.err")
+	xargs "$V" unregister <"$tmp/pids" 2>/dev/null || true
+}
+
 part1() {
 	echo "1. Cost per process per tick (ns), vmprof against reading /proc/PID/stat"
 	printf '%-7s %-8s %9s %9s %9s %9s %10s %10s %7s %7s %7s %21s %16s\n' \
@@ -84,22 +110,9 @@ part1() {
 			progress "$n $kind: starting the processes"
 			reload
 			park "$n" "$kind"
-			progress "$n $kind: registering them"
-			xargs "$V" register <"$tmp/pids"
-			sleep 1
-			t0=$(stat_of ticks) c0=$(stat_of cost_total_ns) s0=$(stat_of samples)
-			sleep 5
-			t1=$(stat_of ticks) c1=$(stat_of cost_total_ns) s1=$(stat_of samples)
-			tmax=$(stat_of cost_max_ns)
-			progress "$n $kind: status write latency, then vmprof-monitor"
-			# Status writes while the ticks run: R and U of one more process.
-			sleep 600 &
-			extra=$!
-			lat=$("$BENCH" wlat "$extra" 3000)
-			kill "$extra"
-			"$MON" -d 30 -o /dev/null 2>"$tmp/mon.err" || true
-			mon=$(awk '/records/ { for (i = 1; i < NF; i++) if ($(i + 1) ~ /^records/) r = $i; else if ($(i + 1) ~ /^lost/) l = $i } END { printf "%s/%s", r, l }' "$tmp/mon.err")
-			xargs "$V" unregister <"$tmp/pids" 2>/dev/null || true
+			# Without the module, its columns are "-" (awk below).
+			t0=0 t1=0 c0=0 c1=0 s0=0 s1=0 tmax=0 lat='- - - - - - - -' mon=-
+			[ "$module" = 0 ] || module_part "$n" "$kind"
 			progress "$n $kind: the BPF backend"
 			# shellcheck disable=SC2046 # (one --pid per line of pids)
 			"$MON" --backend=bpf $(sed 's/^/--pid /' "$tmp/pids") -d 6 \
@@ -114,11 +127,19 @@ part1() {
 				-v s=$((s1 - s0)) -v m="$tmax" -v op="$op" -v pr="$pr" \
 				-v lat="$lat" -v mon="$mon" -v bpf="${bpf:-0}" 'BEGIN {
 				split(lat, w, " ")
-				v = c / s
-				printf "%-7d %-8s %9.0f %9.1f %9.1f %9.0f %10.0f %10.0f %7.0f %7.0f %7.1f %21s %16s\n",
-					n, kind, v, c / t / 1000, m / 1000, bpf, op, pr, op / v, pr / v,
-					bpf > 0 ? pr / bpf : 0,
-					sprintf("%.0f/%.0f/%.0f", w[4], w[6], w[8]), mon }'
+				if (s > 0) {
+					v = c / s
+					mod = sprintf("%9.0f %9.1f %9.1f", v, c / t / 1000, m / 1000)
+					x = sprintf("%7.0f %7.0f", op / v, pr / v)
+					wl = sprintf("%.0f/%.0f/%.0f", w[4], w[6], w[8])
+				} else {
+					mod = sprintf("%9s %9s %9s", "-", "-", "-")
+					x = sprintf("%7s %7s", "-", "-")
+					wl = "-"
+				}
+				printf "%-7d %-8s %s %9.0f %10.0f %10.0f %s %7.1f %21s %16s\n",
+					n, kind, mod, bpf, op, pr, x,
+					(bpf > 0 ? pr / bpf : 0), wl, mon }'
 		done
 	done
 	reload
