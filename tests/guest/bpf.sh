@@ -20,6 +20,23 @@ MONITOR=$B/utils/vmprof-monitor
 WORK=$B/utils/vmprof-work
 export VMPROF_BACKEND=bpf
 
+# A kernel without BTF (the debug kernel of make check-debug is built
+# without it): the BPF sampler cannot run, and the tools must say so and
+# name the module.
+if [ ! -e /sys/kernel/btf/vmlinux ]; then
+	section "a kernel without BTF"
+	"$VMPROF" run -o "$tmp/nobtf.csv" -- true 2> "$tmp/nobtf.err"
+	is "no BTF: vmprof run exits 1" "$?" 1
+	diag "$(cat "$tmp/nobtf.err")"
+	check "and says it needs a kernel with BTF" grep -q 'with BTF' "$tmp/nobtf.err"
+	check "and names the module as the way" grep -q 'modprobe vmprof' "$tmp/nobtf.err"
+	VMPROF_BACKEND='' "$VMPROF" run -o "$tmp/nobtf.csv" -- true 2> /dev/null
+	is "with the module loaded, auto still takes it there (exit 0)" "$?" 0
+	rm -rf "$tmp"
+	done_testing
+	exit 0
+fi
+
 # ------------------------------------------------------------ variants
 # The cheapest variant this kernel takes: bpf_task_from_pid() from a
 # syscall program needs 6.10; before, the pids are looked up by hand.
