@@ -58,6 +58,18 @@ static const char *const variant_names[NR_VARIANTS] = {
 	"bpf-syscall", "bpf-rawtp",
 };
 
+/*
+ * Where the final counts of a process reaped between two ticks come from
+ * (sampler.bpf.c): the signal struct of its leader, held since its
+ * registration, as the module does (hold: with bpf-syscall); else the
+ * programs on release_task() (release) or on the task's free (free), for
+ * which the tick waits.
+ */
+enum finals { FINALS_HOLD, FINALS_RELEASE, FINALS_FREE, NR_FINALS };
+static const char *const finals_names[NR_FINALS] = {
+	"hold", "release", "free",
+};
+
 /* A registered process: where its next record's deltas start. */
 struct proc {
 	uint64_t start_ns;
@@ -65,6 +77,9 @@ struct proc {
 	uint64_t cpu_ns, min_flt, maj_flt;
 	uint64_t gone_ns;	/* when it was first not found, or 0 */
 	uint32_t ppid;
+	uint8_t inherit;	/* its children are registered at fork */
+	uint8_t recorded;	/* it has had a record */
+	uint8_t gone;		/* its last record is out: compact() drops it */
 };
 
 struct vmprof_bpf {
@@ -75,9 +90,13 @@ struct vmprof_bpf {
 	int tick_fd;		/* eventfd: a tick is done (vmprof_wait) */
 	struct vmprof_sampler *skel;
 	enum variant variant;
+	enum finals finals;
 	struct bpf_link *fork_link, *final_link;
 	struct ring_buffer *forks;
-	/* procs[i] is the process of skel->bss->out[i]. */
+	/* VMPROF_TEST_DROP_FORKS=N: ignore every Nth fork (tests only). */
+	unsigned int drop_every, forks_seen;
+	/* procs[i] is the process of skel->bss->out[i], in the order they
+	 * were registered: a child after its forker. */
 	struct proc procs[VMPROF_BPF_MAX_PROCS];
 	unsigned int nr;
 	/* The ring, as /dev/vmprof lays it out. */
@@ -120,7 +139,16 @@ static void ring_write(struct vmprof_bpf *b, const struct vmprof_record *r)
 
 static void ring_publish(struct vmprof_bpf *b)
 {
-	__atomic_store_n(&b->hdr->nr_pids, b->nr, __ATOMIC_RELAXED);
+	unsigned int live = 0, pending = 0;
+
+	/* Still followed; of those, reaped with their final counts still
+	 * to come (FINALS_FREE). */
+	for (unsigned int i = 0; i < b->nr; i++) {
+		live += !b->procs[i].gone;
+		pending += b->procs[i].gone_ns && !b->procs[i].gone;
+	}
+	__atomic_store_n(&b->hdr->pending, pending, __ATOMIC_RELAXED);
+	__atomic_store_n(&b->hdr->nr_pids, live, __ATOMIC_RELAXED);
 	__atomic_store_n(&b->hdr->head, b->head, __ATOMIC_RELEASE);
 }
 
@@ -198,30 +226,71 @@ static int reg_add(struct vmprof_bpf *b, uint32_t pid, uint64_t start_ns,
 	if (bpf_map__update_elem(b->skel->maps.reg, &pid, sizeof(pid), &v,
 				 sizeof(v), BPF_NOEXIST))
 		return -errno;
-	if (inherit)
-		b->st.inheriting++;
 	return 0;
 }
 
-/* Forget process @i: the last slot moves to @i. */
-static void drop(struct vmprof_bpf *b, unsigned int i)
+/* Hold registered process @pid's leader (FINALS_HOLD): 0, or -ESRCH when
+ * it has gone since it was looked up. */
+static int hold(struct vmprof_bpf *b, uint32_t pid)
 {
-	struct vmprof_bpf_out *out = b->skel->bss->out;
-	uint32_t pid = out[i].pid;
+	struct bpf_test_run_opts opts = { .sz = sizeof(opts) };
 	struct vmprof_bpf_reg v;
 
+	b->skel->bss->hold_tgid = pid;
+	if (bpf_prog_test_run_opts(bpf_program__fd(b->skel->progs.hold_pid),
+				   &opts))
+		return -errno;
+	if (bpf_map__lookup_elem(b->skel->maps.reg, &pid, sizeof(pid), &v,
+				 sizeof(v), 0) || !v.task)
+		return -ESRCH;
+	return 0;
+}
+
+/* Stop following @pid in the programs: they forget it, and let go of the
+ * task they held. */
+static void unfollow(struct vmprof_bpf *b, uint32_t pid)
+{
 	/* reg first: on_free writes finals only for a registered pid. */
-	if (!bpf_map__lookup_elem(b->skel->maps.reg, &pid, sizeof(pid), &v,
-				  sizeof(v), 0) && v.inherit)
-		b->st.inheriting--;
 	bpf_map__delete_elem(b->skel->maps.reg, &pid, sizeof(pid), 0);
 	bpf_map__delete_elem(b->skel->maps.finals, &pid, sizeof(pid), 0);
-	b->nr--;
-	if (i != b->nr) {
-		out[i] = out[b->nr];
-		b->procs[i] = b->procs[b->nr];
+	if (b->finals == FINALS_HOLD)
+		bpf_map__delete_elem(b->skel->maps.held, &pid, sizeof(pid), 0);
+}
+
+/* Process @i has had its last record: stop following it.  Its slot
+ * stays until compact(). */
+static void forget(struct vmprof_bpf *b, unsigned int i)
+{
+	uint32_t pid = b->skel->bss->out[i].pid;
+
+	unfollow(b, pid);
+	if (b->procs[i].inherit)
+		b->st.inheriting--;
+	b->procs[i].gone = 1;
+}
+
+/*
+ * Drop the slots of the processes forget() left, keeping the others in
+ * their order: a child after its forker, so that, as with the module, a
+ * child's first record never comes before its forker's (vmprof run's tree
+ * relies on it).  One pass, however many went.
+ */
+static void compact(struct vmprof_bpf *b)
+{
+	struct vmprof_bpf_out *out = b->skel->bss->out;
+	unsigned int i, n = 0;
+
+	for (i = 0; i < b->nr; i++) {
+		if (b->procs[i].gone)
+			continue;
+		if (i != n) {
+			out[n] = out[i];
+			b->procs[n] = b->procs[i];
+		}
+		n++;
 	}
-	b->st.registered = b->nr;
+	b->nr = n;
+	b->st.registered = n;
 }
 
 /* on_free's counts of process @i, if it was reaped: 1, else 0. */
@@ -248,10 +317,17 @@ static int found(struct vmprof_bpf *b, unsigned int i)
 	return 1;
 }
 
-/* Sample process @i from out[i]; if it is done, or @flags has
- * UNREGISTERED, its last record.  Return 1 when it was dropped. */
-static int sample(struct vmprof_bpf *b, unsigned int i, uint64_t now,
-		  uint32_t flags)
+/*
+ * Sample process @i from out[i]; if it is done, or @flags has
+ * UNREGISTERED, its last record, and forget it.  @held (a tick's, else
+ * NULL) is set once a process that has had no record yet waits for its
+ * final counts: from then on, the tick holds back the first records of the
+ * processes after it (its children among them) to a later tick, so that
+ * none comes before its forker's.  Their counts are not lost: the next
+ * record covers the longer interval.
+ */
+static void sample(struct vmprof_bpf *b, unsigned int i, uint64_t now,
+		   uint32_t flags, int *held)
 {
 	struct vmprof_bpf_out fin, *o = &b->skel->bss->out[i];
 	const struct vmprof_bpf_out *src = o;
@@ -260,6 +336,9 @@ static int sample(struct vmprof_bpf *b, unsigned int i, uint64_t now,
 	if (found(b, i)) {
 		if (o->flags & VMPROF_BPF_DONE)
 			flags |= VMPROF_REC_EXITED;
+	} else if ((o->flags & VMPROF_BPF_FINAL) &&
+		   o->start_ns == p->start_ns) {
+		flags |= VMPROF_REC_EXITED;	/* from the task held */
 	} else if (final_counts(b, i, &fin)) {
 		src = &fin;
 		flags |= VMPROF_REC_EXITED;
@@ -269,8 +348,11 @@ static int sample(struct vmprof_bpf *b, unsigned int i, uint64_t now,
 		if (!p->gone_ns)
 			p->gone_ns = now;
 		if (!(flags & VMPROF_REC_UNREGISTERED) &&
-		    now - p->gone_ns < GONE_NS)
-			return 0;
+		    now - p->gone_ns < GONE_NS) {
+			if (held && !p->recorded)
+				*held = 1;
+			return;
+		}
 		/* They never came: the last interval's counts are lost,
 		 * as REAPED says. */
 		memset(&fin, 0, sizeof(fin));
@@ -280,11 +362,12 @@ static int sample(struct vmprof_bpf *b, unsigned int i, uint64_t now,
 		src = &fin;
 		flags |= VMPROF_REC_EXITED | VMPROF_REC_REAPED;
 	}
+	if (held && *held && !p->recorded)
+		return;
 	emit(b, i, src, now, flags);
-	if (!(flags & (VMPROF_REC_EXITED | VMPROF_REC_UNREGISTERED)))
-		return 0;
-	drop(b, i);
-	return 1;
+	p->recorded = 1;
+	if (flags & (VMPROF_REC_EXITED | VMPROF_REC_UNREGISTERED))
+		forget(b, i);
 }
 
 /* ring_buffer__consume() callback: a registered process forked. */
@@ -298,12 +381,14 @@ static int on_fork_event(void *ctx, void *data, size_t size)
 		return 0;
 	if (find(b, e->pid) >= 0)
 		return 0;	/* registered already */
+	if (b->drop_every && ++b->forks_seen % b->drop_every == 0) {
+		/* A broken follower, on purpose: not counted anywhere. */
+		unfollow(b, e->pid);
+		return 0;
+	}
 	if (b->nr >= VMPROF_BPF_MAX_PROCS) {
 		b->st.inherit_refused++;
-		bpf_map__delete_elem(b->skel->maps.reg, &e->pid,
-				     sizeof(e->pid), 0);
-		bpf_map__delete_elem(b->skel->maps.finals, &e->pid,
-				     sizeof(e->pid), 0);
+		unfollow(b, e->pid);
 		return 0;
 	}
 	p = &b->procs[b->nr];
@@ -311,6 +396,7 @@ static int on_fork_event(void *ctx, void *data, size_t size)
 	p->start_ns = e->start_ns;
 	p->last_ns = e->time_ns;	/* counts start at 0 at the fork */
 	p->ppid = e->ppid;
+	p->inherit = 1;
 	b->skel->bss->out[b->nr].pid = e->pid;
 	b->nr++;
 	b->st.registered = b->nr;
@@ -336,15 +422,18 @@ static void tick(struct vmprof_bpf *b)
 		err = run(b, first, b->nr - first < RUN_CHUNK ?
 				    b->nr - first : RUN_CHUNK);
 	/* A failed run leaves out[] as it was: no records this tick. */
-	if (err)
+	if (err) {
 		b->st.overruns++;
-	else
-		for (unsigned int i = 0; i < b->nr;)
-			if (!sample(b, i, now, 0))
-				i++;
+	} else {
+		int held = 0;
+
+		for (unsigned int i = 0; i < b->nr; i++)
+			sample(b, i, now, 0, &held);
+	}
 	b->st.ticks++;
 	__atomic_store_n(&b->hdr->ticks, b->st.ticks, __ATOMIC_RELAXED);
 	ring_publish(b);
+	compact(b);
 	cost = delta(now_ns(), now);
 	b->st.cost_last_ns = cost;
 	if (cost > b->st.cost_max_ns)
@@ -420,9 +509,9 @@ static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 	return 0;
 }
 
-/* Load the programs with the tick program of @v, and on_release (else
- * on_free) if @release; test-run it once. */
-static int load(struct vmprof_bpf *b, enum variant v, int release)
+/* Load the programs with the tick program of @v and the final counts'
+ * programs of @f; test-run it once. */
+static int load(struct vmprof_bpf *b, enum variant v, enum finals f)
 {
 	struct bpf_object_open_opts oo = {
 		.sz = sizeof(oo),
@@ -439,10 +528,18 @@ static int load(struct vmprof_bpf *b, enum variant v, int release)
 				  v == VARIANT_SYSCALL);
 	bpf_program__set_autoload(b->skel->progs.tick_rawtp,
 				  v == VARIANT_RAWTP);
-	bpf_program__set_autoload(b->skel->progs.on_release, release);
-	bpf_program__set_autoload(b->skel->progs.on_free, !release);
+	bpf_program__set_autoload(b->skel->progs.on_release,
+				  f == FINALS_RELEASE);
+	bpf_program__set_autoload(b->skel->progs.on_free, f == FINALS_FREE);
+	bpf_program__set_autoload(b->skel->progs.on_fork, f != FINALS_HOLD);
+	bpf_program__set_autoload(b->skel->progs.on_fork_hold,
+				  f == FINALS_HOLD);
+	bpf_program__set_autoload(b->skel->progs.hold_pid, f == FINALS_HOLD);
+	/* A task kptr in a map needs Linux 6.3 (6.10 for hold_pid). */
+	bpf_map__set_autocreate(b->skel->maps.held, f == FINALS_HOLD);
 	err = vmprof_sampler__load(b->skel);
 	b->variant = v;
+	b->finals = f;
 	if (!err)
 		err = run(b, 0, 0);
 	/* Its pid in the initial pid namespace, seen by the program, is
@@ -456,21 +553,56 @@ static int load(struct vmprof_bpf *b, enum variant v, int release)
 	return err;
 }
 
+
+/*
+ * The value of knob @name (a variable of the environment, for the tests),
+ * one of @names[0 .. @n): its index in *@pick; -1 when unset; -EINVAL for
+ * any other value.  A variant is also taken without its "bpf-".
+ */
+static int knob(const char *name, const char *const *names, int n, int *pick)
+{
+	const char *v = secure_getenv(name);
+
+	*pick = -1;
+	if (!v || !*v)
+		return 0;
+	for (int i = 0; i < n; i++)
+		if (!strcmp(v, names[i]) ||
+		    (!strncmp(names[i], "bpf-", 4) && !strcmp(v, names[i] + 4))) {
+			*pick = i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
 static int start(struct vmprof_bpf *b)
 {
-	const char *force = getenv("VMPROF_BPF_VARIANT");
-	int err = -ENOEXEC;
+	int err, force_v, force_f;
+	const char *drop;
 
-	/* The cheapest variant first; final counts at release_task() where
-	 * it can be traced, else at the task's free. */
-	for (int k = 0; k < 2 * NR_VARIANTS; k++) {
-		enum variant v = (enum variant)(k / 2);
+	if (knob("VMPROF_BPF_VARIANT", variant_names, NR_VARIANTS, &force_v) ||
+	    knob("VMPROF_BPF_FINALS", finals_names, NR_FINALS, &force_f))
+		return -EINVAL;
+	drop = secure_getenv("VMPROF_TEST_DROP_FORKS");
+	if (drop)
+		b->drop_every = (unsigned int)strtoul(drop, NULL, 10);
+	/* The cheapest variant first; final counts from a reference held,
+	 * else at release_task() where it can be traced, else at the
+	 * task's free. */
+	err = -ENOEXEC;
+	for (int k = 0; k < NR_VARIANTS * NR_FINALS; k++) {
+		enum variant v = (enum variant)(k / NR_FINALS);
+		enum finals f = (enum finals)(k % NR_FINALS);
 
-		if (force && *force && strcmp(force, variant_names[v] + 4))
+		if ((force_v >= 0 && (int)v != force_v) ||
+		    (force_f >= 0 && (int)f != force_f) ||
+		    (f == FINALS_HOLD && v != VARIANT_SYSCALL))
 			continue;
-		err = load(b, v, !(k % 2));
+		err = load(b, v, f);
+		if (!err && f == FINALS_HOLD)
+			break;
 		if (!err) {
-			b->final_link = bpf_program__attach(k % 2 ?
+			b->final_link = bpf_program__attach(f == FINALS_FREE ?
 					b->skel->progs.on_free :
 					b->skel->progs.on_release);
 			if (b->final_link)
@@ -484,10 +616,15 @@ static int start(struct vmprof_bpf *b)
 		if (err == -EXDEV)
 			return err;
 	}
+	/* EPERM: every program refused for want of privilege, unless a
+	 * forced choice was the one refused. */
 	if (err)
-		return err == -EPERM ? err : -ENOEXEC;
+		return err == -EPERM && force_v < 0 && force_f < 0 ?
+		       err : -ENOEXEC;
 	/* Without it, vmprof_register_tree() is -EOPNOTSUPP. */
-	b->fork_link = bpf_program__attach(b->skel->progs.on_fork);
+	b->fork_link = bpf_program__attach(b->finals == FINALS_HOLD ?
+					   b->skel->progs.on_fork_hold :
+					   b->skel->progs.on_fork);
 	if (b->fork_link) {
 		b->forks = ring_buffer__new(bpf_map__fd(b->skel->maps.forks),
 					    on_fork_event, b, NULL);
@@ -548,8 +685,8 @@ int backend_bpf_open(struct vmprof_bpf **out)
 	if (err)
 		goto fail;
 	/* The library never prints: libbpf's messages only on request. */
-	old = libbpf_set_print(getenv("VMPROF_BPF_DEBUG") ? NULL : quiet);
-	if (getenv("VMPROF_BPF_DEBUG"))
+	old = libbpf_set_print(secure_getenv("VMPROF_BPF_DEBUG") ? NULL : quiet);
+	if (secure_getenv("VMPROF_BPF_DEBUG"))
 		libbpf_set_print(old);
 	err = start(b);
 	libbpf_set_print(old);
@@ -650,6 +787,11 @@ int backend_bpf_register(struct vmprof_bpf *b, pid_t pid, int inherit)
 		goto out;
 	o->pid = o->tgid;	/* a thread stands for its process */
 	err = reg_add(b, o->tgid, o->start_ns, inherit);
+	if (!err && b->finals == FINALS_HOLD) {
+		err = hold(b, o->tgid);
+		if (err)
+			unfollow(b, o->tgid);
+	}
 	if (err)
 		goto out;
 	p = &b->procs[i];
@@ -660,6 +802,9 @@ int backend_bpf_register(struct vmprof_bpf *b, pid_t pid, int inherit)
 	p->min_flt = o->min_flt;
 	p->maj_flt = o->maj_flt;
 	p->ppid = o->ppid;
+	p->inherit = !!inherit;
+	if (inherit)
+		b->st.inheriting++;
 	b->nr++;
 	b->st.registered = b->nr;
 	__atomic_store_n(&b->hdr->nr_pids, b->nr, __ATOMIC_RELAXED);
@@ -692,8 +837,9 @@ int backend_bpf_unregister(struct vmprof_bpf *b, pid_t pid)
 		err = -ENOENT;
 	if (err)
 		goto out;
-	sample(b, (unsigned int)i, now_ns(), VMPROF_REC_UNREGISTERED);
+	sample(b, (unsigned int)i, now_ns(), VMPROF_REC_UNREGISTERED, NULL);
 	ring_publish(b);
+	compact(b);
 out:
 	pthread_mutex_unlock(&b->lock);
 	if (!err)

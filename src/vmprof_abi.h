@@ -81,6 +81,12 @@
  * @period_ms:	 current sampling period in milliseconds
  * @nr_pids:	 processes registered; updated by every tick, registration
  *		 and unregistration
+ * @pending:	 processes that have ended whose last record is still to
+ *		 come: 0 from the module, which has a process's final counts
+ *		 at the first tick after it was reaped; libvmprof's BPF
+ *		 backend, where it must wait for them, counts those it waits
+ *		 for (a reader that wants every last record waits for 0)
+ * @reserved0:	 0
  */
 struct vmprof_ring_header {
 	__u32 magic;
@@ -92,7 +98,9 @@ struct vmprof_ring_header {
 	__u64 ticks;
 	__u32 period_ms;
 	__u32 nr_pids;
-	__u64 reserved[10];
+	__u32 pending;
+	__u32 reserved0;
+	__u64 reserved[9];
 };
 
 /**

@@ -89,6 +89,8 @@ static const char *bpf_reason(int err)
 		return "this libvmprof was built without it (configure --disable-bpf, or no clang, bpftool or libbpf at build time)";
 	case -EXDEV:
 		return "it cannot run in a container's pid namespace, whose pids it cannot translate: run vmprof in the initial pid namespace";
+	case -EINVAL:
+		return "VMPROF_BPF_VARIANT names no variant (bpf-syscall or bpf-rawtp), or VMPROF_BPF_FINALS no source of final counts (release or free): unset them, or name one";
 	default:
 		return NULL;
 	}

@@ -411,7 +411,10 @@ static void tree_ended(struct tree *t, uint32_t pid)
 static int tree_finish(struct vmprof_session *s, struct tree *t,
 		       const struct vmprof_ring_header *hdr)
 {
-	if (now_s() < t->end_s)
+	/* Nor while the sampler waits for the final counts of processes
+	 * that have ended (BPF: it gives up within seconds). */
+	if (now_s() < t->end_s ||
+	    __atomic_load_n(&hdr->pending, __ATOMIC_ACQUIRE))
 		return 0;
 	if (!t->live)
 		return 1;

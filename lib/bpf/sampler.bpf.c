@@ -20,8 +20,19 @@
  *
  * Both take pids of the initial pid namespace (the loader refuses to run
  * in another).  on_fork registers the children of inheriting processes
- * and tells the loader through the forks ring buffer; on_free keeps the
- * exact final counts of a registered process reaped between two ticks.
+ * and tells the loader through the forks ring buffer.
+ *
+ * The final counts of a process reaped between two ticks come, as the
+ * loader chooses, from one of three places:
+ *
+ *   hold     (Linux 6.10+, with tick_syscall) as the module has them: a
+ *            reference to the leader, taken at registration (hold_pid) or
+ *            at fork (on_fork_hold) and kept in the held map, keeps its
+ *            signal struct, where release_task() has added every thread's
+ *            counts; the tick reads them there once the pid leads nowhere
+ *   release  on_release, at release_task() (fentry)
+ *   free     on_free, at the task's free, an RCU grace period after
+ *            release_task(): the loader waits for them
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -67,7 +78,24 @@ struct {
 	__uint(max_entries, 256 * 1024);
 } forks SEC(".maps");
 
+/* A referenced kptr ("kptr" since Linux 6.3): the map keeps the task. */
+struct held_task {
+	struct task_struct __attribute__((btf_type_tag("kptr"))) *task;
+};
+
+/* tgid -> a reference to the leader of a registered process (hold). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VMPROF_BPF_MAX_PROCS);
+	__type(key, __u32);
+	__type(value, struct held_task);
+} held SEC(".maps");
+
+/* hold_pid's input: the registered process to hold. */
+unsigned int hold_tgid;
+
 extern struct task_struct *bpf_task_from_pid(s32 pid) __ksym __weak;
+extern struct task_struct *bpf_task_acquire(struct task_struct *p) __ksym __weak;
 extern void bpf_task_release(struct task_struct *p) __ksym __weak;
 extern void bpf_rcu_read_lock(void) __ksym __weak;
 extern void bpf_rcu_read_unlock(void) __ksym __weak;
@@ -237,6 +265,38 @@ static __always_inline void sample(struct task_struct *t,
 		o->flags |= VMPROF_BPF_DONE;
 }
 
+/*
+ * If o->pid no longer leads to the registered process (reaped; or its pid
+ * reused), and the held map keeps its leader: its final counts, which
+ * __exit_signal() has moved into the signal struct the reference keeps,
+ * the leader's own included, once no thread is left.
+ */
+static __always_inline void read_held(struct vmprof_bpf_out *o)
+{
+	struct vmprof_bpf_reg *r = bpf_map_lookup_elem(&reg, &o->pid);
+	struct signal_struct *sig;
+	struct task_struct *p;
+
+	if (!r || !r->task)
+		return;
+	if ((o->flags & VMPROF_BPF_FOUND) && o->tgid == o->pid &&
+	    (!r->start_ns || o->start_ns == r->start_ns))
+		return;		/* it lives (or is a zombie) */
+	p = (struct task_struct *)r->task;
+	sig = BPF_CORE_READ(p, signal);
+	if (BPF_CORE_READ(sig, nr_threads))
+		return;		/* not every thread released yet */
+	__builtin_memset(o, 0, sizeof(*o));
+	o->pid = o->tgid = BPF_CORE_READ(p, tgid);
+	o->start_ns = BPF_CORE_READ(p, start_time);
+	o->ppid = BPF_CORE_READ(p, real_parent, tgid);
+	o->flags = VMPROF_BPF_FINAL;
+	o->cpu_ns = BPF_CORE_READ(sig, sum_sched_runtime);
+	o->min_flt = BPF_CORE_READ(sig, min_flt);
+	o->maj_flt = BPF_CORE_READ(sig, maj_flt);
+	bpf_probe_read_kernel_str(o->comm, sizeof(o->comm), &p->comm);
+}
+
 /* The slot of the i-th pid of this run, its input kept, the rest cleared. */
 static __always_inline struct vmprof_bpf_out *slot(__u32 i)
 {
@@ -278,6 +338,7 @@ static long syscall_one(__u32 i, void *ctx)
 		sample(task, o);
 		bpf_task_release(task);
 	}
+	read_held(o);
 	bpf_rcu_read_unlock();
 	return 0;
 }
@@ -363,6 +424,7 @@ static long rawtp_one(__u32 i, void *ctx)
 	task = find_task(*(struct pid_namespace **)ctx, o->pid);
 	if (task)
 		sample(task, o);
+	read_held(o);
 	return 0;
 }
 
@@ -377,8 +439,32 @@ int tick_rawtp(void *ctx)
 
 /* ---------------------------------------------------------- fork, free */
 
-SEC("tp_btf/sched_process_fork")
-int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
+/* Keep a reference to @t, the leader of process @tgid, in held: its
+ * address, or 0 when it could not be kept. */
+static __always_inline unsigned long long hold(__u32 tgid,
+					       struct task_struct *t)
+{
+	struct held_task zero = {}, *h;
+	struct task_struct *old;
+
+	if (bpf_map_update_elem(&held, &tgid, &zero, BPF_ANY))
+		return 0;
+	h = bpf_map_lookup_elem(&held, &tgid);
+	if (!h)
+		return 0;
+	t = bpf_task_acquire(t);
+	if (!t)
+		return 0;
+	old = bpf_kptr_xchg(&h->task, t);
+	if (old)
+		bpf_task_release(old);
+	return (unsigned long long)t;
+}
+
+/* Register @child, forked by @parent, if @parent's children are to be;
+ * with @keep, hold it too. */
+static __always_inline void fork_one(struct task_struct *parent,
+				     struct task_struct *child, int keep)
 {
 	struct vmprof_bpf_reg *pr, r = { .inherit = 1 };
 	__u32 ptgid = parent->tgid, tgid = child->tgid;
@@ -386,29 +472,75 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	long err;
 
 	if (child->pid != tgid)
-		return 0;	/* a thread */
+		return;		/* a thread */
 	pr = bpf_map_lookup_elem(&reg, &ptgid);
 	if (!pr || !pr->inherit)
-		return 0;
+		return;
 	r.start_ns = child->start_time;
 	e = bpf_ringbuf_reserve(&forks, sizeof(*e), 0);
 	if (!e) {
 		__sync_fetch_and_add(&fork_dropped, 1);
-		return 0;
+		return;
+	}
+	if (keep) {
+		r.task = hold(tgid, child);
+		if (!r.task) {
+			bpf_ringbuf_discard(e, 0);
+			__sync_fetch_and_add(&fork_dropped, 1);
+			return;
+		}
 	}
 	/* Not over a registration of its own (a pid in reg is sampled). */
 	err = bpf_map_update_elem(&reg, &tgid, &r, BPF_NOEXIST);
 	if (err) {
+		/* That registration holds its own reference, if any:
+		 * this one goes only if it was ours. */
+		if (keep && err != -EEXIST)
+			bpf_map_delete_elem(&held, &tgid);
 		bpf_ringbuf_discard(e, 0);
 		if (err != -EEXIST)
 			__sync_fetch_and_add(&fork_dropped, 1);
-		return 0;
+		return;
 	}
 	e->time_ns = bpf_ktime_get_ns();
 	e->start_ns = r.start_ns;
 	e->pid = tgid;
 	e->ppid = ptgid;
 	bpf_ringbuf_submit(e, 0);
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
+{
+	fork_one(parent, child, 0);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(on_fork_hold, struct task_struct *parent,
+	     struct task_struct *child)
+{
+	fork_one(parent, child, 1);
+	return 0;
+}
+
+/* Hold the leader of registered process hold_tgid; its address goes to
+ * its reg entry. */
+SEC("syscall")
+int hold_pid(void *ctx)
+{
+	__u32 tgid = hold_tgid;
+	struct vmprof_bpf_reg *r = bpf_map_lookup_elem(&reg, &tgid);
+	struct task_struct *t;
+
+	if (!r)
+		return 0;
+	t = bpf_task_from_pid(tgid);
+	if (!t)
+		return 0;
+	if (t->tgid == tgid && t->start_time == r->start_ns)
+		r->task = hold(tgid, t);
+	bpf_task_release(t);
 	return 0;
 }
 

@@ -22,6 +22,8 @@
 #define VMPROF_BPF_TORN		0x4U	/* retries used up: counts may be
 					 * off by one exiting thread's */
 #define VMPROF_BPF_TRUNC	0x8U	/* more than MAX_THREADS threads */
+#define VMPROF_BPF_FINAL	0x10U	/* reaped: the final counts, from the
+					 * signal struct of the task held */
 
 /* The cumulative counters of one process, as the module's
  * vmprof_read_counters() sums them, and its identity. */
@@ -45,6 +47,8 @@ struct vmprof_bpf_out {
 /* Value of the reg map: a registered process. */
 struct vmprof_bpf_reg {
 	unsigned long long start_ns;	/* 0: not known yet (any matches) */
+	unsigned long long task;	/* its leader, whose reference the held
+					 * map keeps, or 0 */
 	unsigned int inherit;		/* its children are registered at fork */
 	unsigned int pad;
 };
