@@ -20,6 +20,8 @@
 #include "vmprof.h"
 
 #define PERIOD_PARAM "/sys/module/vmprof/parameters/period_ms"
+/* --strict: the exit status of a run whose profile does not add up. */
+#define EXIT_NOT_EXACT 125
 
 const char run_usage[] =
 "Usage: vmprof run [OPTION]... [--] COMMAND [ARG]...\n"
@@ -32,8 +34,12 @@ const char run_usage[] =
 "error: per process and the tree's total, the rusage from wait4(2) of the\n"
 "command and of the descendants it and they waited for, and what the command\n"
 "did between fork and its registration: the samples plus that equal the\n"
-"rusage; and a line on the sampler and its cost over the run.  The exit\n"
-"status is COMMAND's (128+N if killed by signal N).\n"
+"rusage; processes still running when the command ended (daemons), which\n"
+"wait4 does not count, apart; whether the profile adds up to the rusage\n"
+"(faults exactly, CPU time within 2 ms + 1 ms a process + 1 %), and if not\n"
+"by how much and the forks the sampler could not follow; and a line on the\n"
+"sampler and its cost over the run.  The exit status is COMMAND's (128+N if\n"
+"killed by signal N).\n"
 "\n"
 "The sampler is the vmprof module if it is loaded, else a BPF sampler that\n"
 "runs inside vmprof run (root, or CAP_BPF and CAP_PERFMON; Linux 6.1 or later\n"
@@ -49,6 +55,8 @@ const char run_usage[] =
 "                      restored afterwards); with BPF, this run's sampler\n"
 "      --backend B     auto (default: VMPROF_BACKEND if set, else the module\n"
 "                      if loaded, else bpf), module or bpf\n"
+"      --strict        exit 125 when the profile does not add up to wait4's\n"
+"                      rusage (or cannot be checked), whatever COMMAND's status\n"
 "  -q, --quiet         no summary\n"
 "  -h, --help          show this help\n"
 "\n"
@@ -180,6 +188,78 @@ static void read_before(pid_t pid, struct before *b)
 		b->cpu_ns = (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+/* Sums of records, and the processes they are of. */
+struct tally {
+	unsigned long long min_flt, maj_flt, cpu_ns;
+	size_t n;
+};
+
+static void tally_add(struct tally *t, const struct report_proc *p)
+{
+	t->min_flt += p->min_flt;
+	t->maj_flt += p->maj_flt;
+	t->cpu_ns += p->cpu_ns;
+	t->n++;
+}
+
+/*
+ * Does the profile add up to wait4's rusage @ru?  The processes that ended
+ * during the run, plus what the command did before its registration
+ * (@b), must give its faults exactly and its CPU time within the tests'
+ * bound (a child its parent reaps before its last switch off the CPU runs
+ * on a little, which vmprof counts and wait4 does not: tests/guest/lib.sh,
+ * tail_bound).  Processes still running at the end (their last record is
+ * UNREGISTERED) are not in wait4's rusage: they are shown apart.  Print
+ * the verdict, with what the sampler could not follow; return 1 if it
+ * adds up.
+ */
+static int verdict(const struct report *rep, const struct rusage *ru,
+		   const struct before *b, const struct vmprof_stats *from,
+		   const struct vmprof_stats *to, uint64_t lost)
+{
+	struct tally in = { 0 }, out = { 0 };
+	unsigned long long refused = 0, dropped = 0;
+	long long dmin, dmaj, dcpu, bound, rcpu;
+	size_t reaped = 0;
+
+	for (size_t i = 0; i < rep->nprocs; i++) {
+		const struct report_proc *p = &rep->procs[i];
+
+		if ((p->flags & VMPROF_REC_UNREGISTERED) &&
+		    !(p->flags & VMPROF_REC_EXITED))
+			tally_add(&out, p);
+		else
+			tally_add(&in, p);
+		reaped += !!(p->flags & VMPROF_REC_REAPED);
+	}
+	fprintf(stderr, "still running when the command ended (not in wait4's rusage): %zu processes, minflt %llu majflt %llu cpu_ns %llu\n",
+		out.n, out.min_flt, out.maj_flt, out.cpu_ns);
+	if (from && to) {
+		refused = to->inherit_refused - from->inherit_refused;
+		dropped = to->inherit_dropped - from->inherit_dropped;
+	}
+	if (!b->known) {
+		fprintf(stderr, "vmprof: the profile cannot be checked against wait4's rusage: what the command did before its registration is unknown\n");
+		return 0;
+	}
+	rcpu = (long long)(ru->ru_utime.tv_sec + ru->ru_stime.tv_sec) * 1000000000LL +
+	       (long long)(ru->ru_utime.tv_usec + ru->ru_stime.tv_usec) * 1000LL;
+	dmin = (long long)(in.min_flt + b->min_flt) - ru->ru_minflt;
+	dmaj = (long long)(in.maj_flt + b->maj_flt) - ru->ru_majflt;
+	dcpu = (long long)in.cpu_ns + b->cpu_ns - rcpu;
+	bound = 2000000LL + 1000000LL * (long long)in.n + rcpu / 100;
+	if (!dmin && !dmaj && dcpu >= 0 && dcpu <= bound && !refused &&
+	    !dropped && !reaped && !lost) {
+		fprintf(stderr, "vmprof: the profile adds up to wait4's rusage: faults exactly, CPU time %+.3f ms (within %.3f ms)\n",
+			(double)dcpu / 1e6, (double)bound / 1e6);
+		return 1;
+	}
+	fprintf(stderr, "vmprof: the profile does not add up to wait4's rusage: minflt %+lld, majflt %+lld, cpu %+.3f ms (allowed 0 to %+.3f ms); forks not followed: %llu refused (max_pids), %llu dropped (the sampler's fork queue or map was full); %zu processes without their last interval (REAPED); %llu records lost (the ring overflowed)\n",
+		dmin, dmaj, (double)dcpu / 1e6, (double)bound / 1e6, refused,
+		dropped, reaped, (unsigned long long)lost);
+	return 0;
+}
+
 /*
  * Fork a child that waits on @go before exec'ing @argv; an exec failure
  * comes back through @err_pipe (closed by a successful exec).
@@ -231,6 +311,7 @@ int cmd_run(int argc, char **argv)
 		{ "no-children", no_argument, NULL, 'C' },
 		{ "period", required_argument, NULL, 'P' },
 		{ "backend", required_argument, NULL, 'B' },
+		{ "strict", no_argument, NULL, 'S' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -240,6 +321,7 @@ int cmd_run(int argc, char **argv)
 	const char *out = "vmprof.csv";
 	unsigned int period = 0, old_period = 0;
 	int go[2], ep[2], quiet = 0, children = 1, c, err, rc, status = 0;
+	int strict = 0, exact = 1;
 	int bpf, restore_period = 0, have_from, have_to;
 	struct vmprof_stats from, to;
 	struct stream_result res = { 0 };
@@ -273,6 +355,9 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'B':
 			backend = util_parse_backend(optarg);
+			break;
+		case 'S':
+			strict = 1;
 			break;
 		case 'q':
 			quiet = 1;
@@ -393,13 +478,13 @@ reap:
 	o.out = NULL;
 	if (res.lost)
 		util_warn("%llu records lost (the ring overflowed)", res.lost);
+	report_finish(&rep);
 	if (!quiet) {
 		fprintf(stderr, "vmprof: %s %s %d; %llu samples in %s\n",
 			argv[optind],
 			WIFSIGNALED(status) ? "killed by signal" : "exited with",
 			WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status),
 			res.records, out);
-		report_finish(&rep);
 		report_print(&rep, stderr, REPORT_TEXT);
 		/* The kernel's own totals for the whole life of the command
 		 * and of the descendants reaped by it or by them (what
@@ -416,12 +501,19 @@ reap:
 				before.min_flt, before.maj_flt, before.cpu_ns);
 		else
 			fprintf(stderr, "before its registration (not sampled): unknown\n");
+	}
+	if (rc == EXIT_OK && (!quiet || strict))
+		exact = verdict(&rep, &ru, &before, have_from ? &from : NULL,
+				have_to ? &to : NULL, res.lost);
+	if (!quiet) {
 		util_sampler_line(sampler, sizeof(sampler), s,
 				  have_from ? &from : NULL,
 				  have_to ? &to : NULL);
 		fprintf(stderr, "%s\n", sampler);
 	}
-	if (rc == EXIT_OK)
+	if (rc == EXIT_OK && strict && !exact)
+		rc = EXIT_NOT_EXACT;
+	else if (rc == EXIT_OK)
 		rc = WIFSIGNALED(status) ? 128 + WTERMSIG(status) :
 					   WEXITSTATUS(status);
 out:
