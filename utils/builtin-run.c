@@ -326,7 +326,7 @@ int cmd_run(int argc, char **argv)
 	struct vmprof_stats from, to;
 	struct stream_result res = { 0 };
 	struct vmprof_session *s;
-	char sampler[160];
+	char sampler[256];
 	struct sigaction sa;
 	struct report rep;
 	struct rusage ru = { 0 };

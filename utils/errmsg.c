@@ -90,10 +90,26 @@ static const char *bpf_reason(int err)
 	case -EXDEV:
 		return "it cannot run in a container's pid namespace, whose pids it cannot translate: run vmprof in the initial pid namespace";
 	case -EINVAL:
-		return "VMPROF_BPF_VARIANT names no variant (bpf-syscall or bpf-rawtp), or VMPROF_BPF_FINALS no source of final counts (release or free): unset them, or name one";
+		return "VMPROF_BPF_VARIANT must name a variant (bpf-syscall or bpf-rawtp) and VMPROF_BPF_FINALS a source of final counts (hold, release or free): unset them, or name one";
 	default:
 		return NULL;
 	}
+}
+
+/* The tests' knobs that choose the BPF programs, when set: " (with
+ * VMPROF_BPF_VARIANT=... VMPROF_BPF_FINALS=...)", else "". */
+static const char *bpf_knobs(void)
+{
+	static char buf[160];
+	const char *v = getenv("VMPROF_BPF_VARIANT");
+	const char *f = getenv("VMPROF_BPF_FINALS");
+
+	if ((!v || !*v) && (!f || !*f))
+		return "";
+	snprintf(buf, sizeof(buf), " (with%s%.40s%s%.40s)",
+		 v && *v ? " VMPROF_BPF_VARIANT=" : "", v && *v ? v : "",
+		 f && *f ? " VMPROF_BPF_FINALS=" : "", f && *f ? f : "");
+	return buf;
 }
 
 /* Say why a session on @asked could not be opened: EXIT_FAIL. */
@@ -106,12 +122,13 @@ static int fail_open(int err, enum vmprof_backend asked)
 		return err == -EINVAL ? fail_env() :
 		       util_fail_errno(err, "cannot open a vmprof session");
 	if (why && b == VMPROF_BACKEND_BPF)
-		return util_fail("cannot start the BPF sampler%s: %s; %s",
-				 util_bpf_why(asked), why, LOAD_MODULE);
+		return util_fail("cannot start the BPF sampler%s%s: %s; %s",
+				 util_bpf_why(asked), bpf_knobs(), why,
+				 LOAD_MODULE);
 	/* AUTO tried BPF only because the module is not loaded. */
 	if (why && b == VMPROF_BACKEND_AUTO)
-		return util_fail("the vmprof module is not loaded, and the BPF sampler cannot run instead: %s; %s",
-				 why, LOAD_MODULE);
+		return util_fail("the vmprof module is not loaded, and the BPF sampler cannot run instead%s: %s; %s",
+				 bpf_knobs(), why, LOAD_MODULE);
 	if (err == -ENOENT)
 		return util_fail("%s", MODULE_HINT);
 	if (err == -EACCES)
@@ -154,7 +171,8 @@ void util_sampler_line(char *buf, size_t size,
 		       const struct vmprof_stats *from,
 		       const struct vmprof_stats *to)
 {
-	uint64_t ticks, samples, cost;
+	uint64_t ticks, samples, cost, refused, dropped;
+	int n;
 
 	if (!from || !to) {
 		snprintf(buf, size, "sampler: %s", vmprof_session_variant(s));
@@ -163,13 +181,20 @@ void util_sampler_line(char *buf, size_t size,
 	ticks = to->ticks - from->ticks;
 	samples = to->samples - from->samples;
 	cost = to->cost_total_ns - from->cost_total_ns;
+	refused = to->inherit_refused - from->inherit_refused;
+	dropped = to->inherit_dropped - from->inherit_dropped;
 	/* The module's longest tick is since it was loaded. */
-	snprintf(buf, size,
-		 "sampler: %s, %" PRIu64 " ticks, %.1f us a tick (max %.1f us%s), %.2f us per process sample",
-		 vmprof_session_variant(s), ticks,
-		 ticks ? (double)cost / (double)ticks / 1e3 : 0.0,
-		 (double)to->cost_max_ns / 1e3,
-		 vmprof_session_backend(s) == VMPROF_BACKEND_MODULE ?
-		 " since it was loaded" : "",
-		 samples ? (double)cost / (double)samples / 1e3 : 0.0);
+	n = snprintf(buf, size,
+		     "sampler: %s, %" PRIu64 " ticks, %.1f us a tick (max %.1f us%s), %.2f us per process sample",
+		     vmprof_session_variant(s), ticks,
+		     ticks ? (double)cost / (double)ticks / 1e3 : 0.0,
+		     (double)to->cost_max_ns / 1e3,
+		     vmprof_session_backend(s) == VMPROF_BACKEND_MODULE ?
+		     " since it was loaded" : "",
+		     samples ? (double)cost / (double)samples / 1e3 : 0.0);
+	/* Processes of the trees followed that it could not follow. */
+	if (n > 0 && (size_t)n < size && (refused || dropped))
+		snprintf(buf + n, size - (size_t)n,
+			 "; forks not followed: %" PRIu64 " refused (max_pids), %" PRIu64 " dropped",
+			 refused, dropped);
 }

@@ -111,7 +111,7 @@ int main(int argc, char **argv)
 	pid_t *pids = NULL;
 	size_t npids = 0;
 	int c, rc, lock = 0, bpf, have_from, have_to;
-	char sampler[160];
+	char sampler[256];
 
 	util_set_prog("vmprof-monitor");
 	while ((c = getopt_long(argc, argv, "o:f:pad:uhV", opts, NULL)) != -1) {
