@@ -483,6 +483,12 @@ static __always_inline void fork_one(struct task_struct *parent,
 		return;
 	}
 	if (keep) {
+		/* Registered already (a reused pid whose last record is
+		 * still to come): its reference is not ours to replace. */
+		if (bpf_map_lookup_elem(&reg, &tgid)) {
+			bpf_ringbuf_discard(e, 0);
+			return;
+		}
 		r.task = hold(tgid, child);
 		if (!r.task) {
 			bpf_ringbuf_discard(e, 0);
