@@ -46,10 +46,11 @@
 #define RING_RECORDS	65536U	/* 8 MiB of records */
 #define DEFAULT_PERIOD	50U	/* ms, as the module */
 /* A process reaped between two ticks: how long to wait for its final
- * counts (on_release's come at once; on_free's, where on_release cannot
- * attach, an RCU grace period later) before its last record goes out
- * without them (REAPED). */
-#define GONE_NS		2000000000ULL
+ * counts (hold's and on_release's are there at the next tick; on_free's
+ * an RCU grace period after the reap: on a host that preempts its vCPUs
+ * that was up to 1.8 s) before its last record goes out without them
+ * (REAPED). */
+#define GONE_NS		10000000000ULL
 /* Processes one run of the tick program samples: one run holds RCU. */
 #define RUN_CHUNK	1024U
 
@@ -147,9 +148,11 @@ static void ring_publish(struct vmprof_bpf *b)
 		live += !b->procs[i].gone;
 		pending += b->procs[i].gone_ns && !b->procs[i].gone;
 	}
-	__atomic_store_n(&b->hdr->pending, pending, __ATOMIC_RELAXED);
 	__atomic_store_n(&b->hdr->nr_pids, live, __ATOMIC_RELAXED);
 	__atomic_store_n(&b->hdr->head, b->head, __ATOMIC_RELEASE);
+	/* After head: a reader that sees it 0 sees the records of the
+	 * tick that made it so. */
+	__atomic_store_n(&b->hdr->pending, pending, __ATOMIC_RELEASE);
 }
 
 /*
@@ -234,16 +237,12 @@ static int reg_add(struct vmprof_bpf *b, uint32_t pid, uint64_t start_ns,
 static int hold(struct vmprof_bpf *b, uint32_t pid)
 {
 	struct bpf_test_run_opts opts = { .sz = sizeof(opts) };
-	struct vmprof_bpf_reg v;
 
 	b->skel->bss->hold_tgid = pid;
 	if (bpf_prog_test_run_opts(bpf_program__fd(b->skel->progs.hold_pid),
 				   &opts))
 		return -errno;
-	if (bpf_map__lookup_elem(b->skel->maps.reg, &pid, sizeof(pid), &v,
-				 sizeof(v), 0) || !v.task)
-		return -ESRCH;
-	return 0;
+	return b->skel->bss->hold_ok ? 0 : -ESRCH;
 }
 
 /* Stop following @pid in the programs: they forget it, and let go of the
@@ -398,6 +397,7 @@ static int on_fork_event(void *ctx, void *data, size_t size)
 	p->ppid = e->ppid;
 	p->inherit = 1;
 	b->skel->bss->out[b->nr].pid = e->pid;
+	b->skel->bss->out[b->nr].want_start_ns = e->start_ns;
 	b->nr++;
 	b->st.registered = b->nr;
 	b->st.inheriting++;
@@ -535,8 +535,10 @@ static int load(struct vmprof_bpf *b, enum variant v, enum finals f)
 	bpf_program__set_autoload(b->skel->progs.on_fork_hold,
 				  f == FINALS_HOLD);
 	bpf_program__set_autoload(b->skel->progs.hold_pid, f == FINALS_HOLD);
-	/* A task kptr in a map needs Linux 6.3 (6.10 for hold_pid). */
-	bpf_map__set_autocreate(b->skel->maps.held, f == FINALS_HOLD);
+	/* A task kptr in a map needs Linux 6.3, which tick_syscall's 6.10
+	 * has; tick_rawtp does without. */
+	bpf_map__set_autocreate(b->skel->maps.held, v == VARIANT_SYSCALL);
+	b->skel->rodata->hold_on = f == FINALS_HOLD;
 	err = vmprof_sampler__load(b->skel);
 	b->variant = v;
 	b->finals = f;
@@ -749,6 +751,7 @@ static int look_up(struct vmprof_bpf *b, unsigned int i, pid_t pid)
 	int err;
 
 	o->pid = (uint32_t)pid;
+	o->want_start_ns = 0;	/* whichever process it names */
 	err = run(b, i, 1);
 	if (err)
 		return err;
@@ -786,6 +789,7 @@ int backend_bpf_register(struct vmprof_bpf *b, pid_t pid, int inherit)
 	if (find(b, o->tgid) >= 0)
 		goto out;
 	o->pid = o->tgid;	/* a thread stands for its process */
+	o->want_start_ns = o->start_ns;
 	err = reg_add(b, o->tgid, o->start_ns, inherit);
 	if (!err && b->finals == FINALS_HOLD) {
 		err = hold(b, o->tgid);

@@ -51,6 +51,9 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define EEXIST		17
 
 unsigned int first, count;
+/* Set by the loader: the final counts come from the leaders held (the
+ * held map, with tick_syscall). */
+const volatile unsigned int hold_on;
 /* The caller's tgid in the initial pid namespace: the loader compares it
  * with getpid() to know its pids are the ones the programs take. */
 unsigned int self_tgid;
@@ -91,8 +94,8 @@ struct {
 	__type(value, struct held_task);
 } held SEC(".maps");
 
-/* hold_pid's input: the registered process to hold. */
-unsigned int hold_tgid;
+/* hold_pid's input, the registered process to hold, and its result. */
+unsigned int hold_tgid, hold_ok;
 
 extern struct task_struct *bpf_task_from_pid(s32 pid) __ksym __weak;
 extern struct task_struct *bpf_task_acquire(struct task_struct *p) __ksym __weak;
@@ -267,29 +270,35 @@ static __always_inline void sample(struct task_struct *t,
 
 /*
  * If o->pid no longer leads to the registered process (reaped; or its pid
- * reused), and the held map keeps its leader: its final counts, which
- * __exit_signal() has moved into the signal struct the reference keeps,
- * the leader's own included, once no thread is left.
+ * reused), and the held map keeps its leader (hold): its final counts,
+ * which __exit_signal() has moved into the signal struct the reference
+ * keeps, the leader's own included, once no thread is left.  Under
+ * bpf_rcu_read_lock(), which the kptr's load wants.
  */
 static __always_inline void read_held(struct vmprof_bpf_out *o)
 {
-	struct vmprof_bpf_reg *r = bpf_map_lookup_elem(&reg, &o->pid);
+	unsigned long long want = o->want_start_ns;
 	struct signal_struct *sig;
+	struct held_task *h;
 	struct task_struct *p;
+	__u32 pid = o->pid;
 
-	if (!r || !r->task)
-		return;
-	if ((o->flags & VMPROF_BPF_FOUND) && o->tgid == o->pid &&
-	    (!r->start_ns || o->start_ns == r->start_ns))
+	if ((o->flags & VMPROF_BPF_FOUND) && o->tgid == pid &&
+	    (!want || o->start_ns == want))
 		return;		/* it lives (or is a zombie) */
-	p = (struct task_struct *)r->task;
+	h = bpf_map_lookup_elem(&held, &pid);
+	if (!h)
+		return;
+	p = h->task;
+	if (!p)
+		return;
 	sig = BPF_CORE_READ(p, signal);
 	if (BPF_CORE_READ(sig, nr_threads))
 		return;		/* not every thread released yet */
 	__builtin_memset(o, 0, sizeof(*o));
-	o->pid = o->tgid = BPF_CORE_READ(p, tgid);
+	o->pid = o->tgid = pid;
+	o->want_start_ns = want;
 	o->start_ns = BPF_CORE_READ(p, start_time);
-	o->ppid = BPF_CORE_READ(p, real_parent, tgid);
 	o->flags = VMPROF_BPF_FINAL;
 	o->cpu_ns = BPF_CORE_READ(sig, sum_sched_runtime);
 	o->min_flt = BPF_CORE_READ(sig, min_flt);
@@ -300,6 +309,7 @@ static __always_inline void read_held(struct vmprof_bpf_out *o)
 /* The slot of the i-th pid of this run, its input kept, the rest cleared. */
 static __always_inline struct vmprof_bpf_out *slot(__u32 i)
 {
+	unsigned long long want;
 	struct vmprof_bpf_out *o;
 	__u32 k = first + i;
 	unsigned int pid;
@@ -308,8 +318,10 @@ static __always_inline struct vmprof_bpf_out *slot(__u32 i)
 		return NULL;
 	o = &out[k];
 	pid = o->pid;
+	want = o->want_start_ns;
 	__builtin_memset(o, 0, sizeof(*o));
 	o->pid = pid;
+	o->want_start_ns = want;
 	return o;
 }
 
@@ -338,7 +350,8 @@ static long syscall_one(__u32 i, void *ctx)
 		sample(task, o);
 		bpf_task_release(task);
 	}
-	read_held(o);
+	if (hold_on)
+		read_held(o);
 	bpf_rcu_read_unlock();
 	return 0;
 }
@@ -424,7 +437,6 @@ static long rawtp_one(__u32 i, void *ctx)
 	task = find_task(*(struct pid_namespace **)ctx, o->pid);
 	if (task)
 		sample(task, o);
-	read_held(o);
 	return 0;
 }
 
@@ -439,26 +451,28 @@ int tick_rawtp(void *ctx)
 
 /* ---------------------------------------------------------- fork, free */
 
-/* Keep a reference to @t, the leader of process @tgid, in held: its
- * address, or 0 when it could not be kept. */
-static __always_inline unsigned long long hold(__u32 tgid,
-					       struct task_struct *t)
+/* Keep a reference to @t, the leader of process @tgid, in held: 0, or
+ * -1 when it could not be kept (an entry there already is another
+ * registration's). */
+static __always_inline int hold(__u32 tgid, struct task_struct *t)
 {
 	struct held_task zero = {}, *h;
 	struct task_struct *old;
 
-	if (bpf_map_update_elem(&held, &tgid, &zero, BPF_ANY))
-		return 0;
+	if (bpf_map_update_elem(&held, &tgid, &zero, BPF_NOEXIST))
+		return -1;
 	h = bpf_map_lookup_elem(&held, &tgid);
 	if (!h)
-		return 0;
+		return -1;
 	t = bpf_task_acquire(t);
-	if (!t)
-		return 0;
+	if (!t) {
+		bpf_map_delete_elem(&held, &tgid);
+		return -1;
+	}
 	old = bpf_kptr_xchg(&h->task, t);
 	if (old)
 		bpf_task_release(old);
-	return (unsigned long long)t;
+	return 0;
 }
 
 /* Register @child, forked by @parent, if @parent's children are to be;
@@ -471,7 +485,7 @@ static __always_inline void fork_one(struct task_struct *parent,
 	struct vmprof_bpf_fork *e;
 	long err;
 
-	if (child->pid != tgid)
+	if (!child || !parent || child->pid != tgid)
 		return;		/* a thread */
 	pr = bpf_map_lookup_elem(&reg, &ptgid);
 	if (!pr || !pr->inherit)
@@ -482,26 +496,17 @@ static __always_inline void fork_one(struct task_struct *parent,
 		__sync_fetch_and_add(&fork_dropped, 1);
 		return;
 	}
-	if (keep) {
-		/* Registered already (a reused pid whose last record is
-		 * still to come): its reference is not ours to replace. */
-		if (bpf_map_lookup_elem(&reg, &tgid)) {
-			bpf_ringbuf_discard(e, 0);
-			return;
-		}
-		r.task = hold(tgid, child);
-		if (!r.task) {
-			bpf_ringbuf_discard(e, 0);
-			__sync_fetch_and_add(&fork_dropped, 1);
-			return;
-		}
+	/* Registered already (a reused pid whose last record is still to
+	 * come): not followed, and its reference is not ours to replace. */
+	if (keep && (bpf_map_lookup_elem(&reg, &tgid) || hold(tgid, child))) {
+		bpf_ringbuf_discard(e, 0);
+		__sync_fetch_and_add(&fork_dropped, 1);
+		return;
 	}
 	/* Not over a registration of its own (a pid in reg is sampled). */
 	err = bpf_map_update_elem(&reg, &tgid, &r, BPF_NOEXIST);
 	if (err) {
-		/* That registration holds its own reference, if any:
-		 * this one goes only if it was ours. */
-		if (keep && err != -EEXIST)
+		if (keep)	/* the reference hold() took */
 			bpf_map_delete_elem(&held, &tgid);
 		bpf_ringbuf_discard(e, 0);
 		if (err != -EEXIST)
@@ -539,13 +544,14 @@ int hold_pid(void *ctx)
 	struct vmprof_bpf_reg *r = bpf_map_lookup_elem(&reg, &tgid);
 	struct task_struct *t;
 
+	hold_ok = 0;
 	if (!r)
 		return 0;
 	t = bpf_task_from_pid(tgid);
 	if (!t)
 		return 0;
 	if (t->tgid == tgid && t->start_time == r->start_ns)
-		r->task = hold(tgid, t);
+		hold_ok = !hold(tgid, t);
 	bpf_task_release(t);
 	return 0;
 }

@@ -23,7 +23,7 @@
 					 * off by one exiting thread's */
 #define VMPROF_BPF_TRUNC	0x8U	/* more than MAX_THREADS threads */
 #define VMPROF_BPF_FINAL	0x10U	/* reaped: the final counts, from the
-					 * signal struct of the task held */
+					 * signal struct of the leader held */
 
 /* The cumulative counters of one process, as the module's
  * vmprof_read_counters() sums them, and its identity. */
@@ -34,6 +34,7 @@ struct vmprof_bpf_out {
 	unsigned long long min_flt;
 	unsigned long long maj_flt;
 	unsigned long long rss_pages;	/* file + anon + shmem */
+	unsigned long long want_start_ns; /* input: its start_ns, or 0 */
 	unsigned int pid;		/* input: the process (or a thread
 					 * of it) to sample */
 	unsigned int tgid;		/* the process sampled */
@@ -47,8 +48,6 @@ struct vmprof_bpf_out {
 /* Value of the reg map: a registered process. */
 struct vmprof_bpf_reg {
 	unsigned long long start_ns;	/* 0: not known yet (any matches) */
-	unsigned long long task;	/* its leader, whose reference the held
-					 * map keeps, or 0 */
 	unsigned int inherit;		/* its children are registered at fork */
 	unsigned int pad;
 };
