@@ -213,9 +213,9 @@ static void tally_add(struct tally *t, const struct report_proc *p)
  * the verdict, with what the sampler could not follow; return 1 if it
  * adds up.
  */
-static int verdict(const struct report *rep, const struct rusage *ru,
+static int verdict(FILE *f, const struct report *rep, const struct rusage *ru,
 		   const struct before *b, const struct vmprof_stats *from,
-		   const struct vmprof_stats *to, uint64_t lost)
+		   const struct vmprof_stats *to, uint64_t lost, int children)
 {
 	struct tally in = { 0 }, out = { 0 };
 	unsigned long long refused = 0, dropped = 0;
@@ -232,14 +232,18 @@ static int verdict(const struct report *rep, const struct rusage *ru,
 			tally_add(&in, p);
 		reaped += !!(p->flags & VMPROF_REC_REAPED);
 	}
-	fprintf(stderr, "still running when the command ended (not in wait4's rusage): %zu processes, minflt %llu majflt %llu cpu_ns %llu\n",
-		out.n, out.min_flt, out.maj_flt, out.cpu_ns);
+	if (f)
+		fprintf(f, "still running when the command ended (not in wait4's rusage): %zu processes, minflt %llu majflt %llu cpu_ns %llu\n",
+			out.n, out.min_flt, out.maj_flt, out.cpu_ns);
 	if (from && to) {
 		refused = to->inherit_refused - from->inherit_refused;
 		dropped = to->inherit_dropped - from->inherit_dropped;
 	}
-	if (!b->known) {
-		fprintf(stderr, "vmprof: the profile cannot be checked against wait4's rusage: what the command did before its registration is unknown\n");
+	if (!children || !b->known) {
+		if (f)
+			fprintf(f, "vmprof: the profile cannot be checked against wait4's rusage: %s\n",
+				!children ? "it has the command's process alone, the rusage its descendants too" :
+				"what the command did before its registration is unknown");
 		return 0;
 	}
 	rcpu = (long long)(ru->ru_utime.tv_sec + ru->ru_stime.tv_sec) * 1000000000LL +
@@ -250,13 +254,20 @@ static int verdict(const struct report *rep, const struct rusage *ru,
 	bound = 2000000LL + 1000000LL * (long long)in.n + rcpu / 100;
 	if (!dmin && !dmaj && dcpu >= 0 && dcpu <= bound && !refused &&
 	    !dropped && !reaped && !lost) {
-		fprintf(stderr, "vmprof: the profile adds up to wait4's rusage: faults exactly, CPU time %+.3f ms (within %.3f ms)\n",
-			(double)dcpu / 1e6, (double)bound / 1e6);
+		if (f)
+			fprintf(f, "vmprof: the profile adds up to wait4's rusage: faults exactly, CPU time %+.3f ms (within %.3f ms)\n",
+				(double)dcpu / 1e6, (double)bound / 1e6);
 		return 1;
 	}
-	fprintf(stderr, "vmprof: the profile does not add up to wait4's rusage: minflt %+lld, majflt %+lld, cpu %+.3f ms (allowed 0 to %+.3f ms); forks not followed: %llu refused (max_pids), %llu dropped (the sampler's fork queue or map was full); %zu processes without their last interval (REAPED); %llu records lost (the ring overflowed)\n",
+	if (!f)
+		return 0;
+	fprintf(f, "vmprof: the profile does not add up to wait4's rusage: minflt %+lld, majflt %+lld, cpu %+.3f ms (allowed 0 to %+.3f ms); forks not followed: %llu refused (max_pids), %llu dropped (the sampler's fork queue or map was full); %zu processes without their last interval (REAPED); %llu records lost (the ring overflowed)\n",
 		dmin, dmaj, (double)dcpu / 1e6, (double)bound / 1e6, refused,
 		dropped, reaped, (unsigned long long)lost);
+	/* More than wait4's: processes of the tree that ended during the
+	 * run but that no process of it waited for. */
+	if (dmin > 0 || dmaj > 0)
+		fprintf(f, "vmprof: more than wait4 counts: processes that ended during the run without being waited for by the tree (orphans reaped by init or a subreaper outside it, children of a process that ignores SIGCHLD) are in the profile, not in the rusage\n");
 	return 0;
 }
 
@@ -503,8 +514,9 @@ reap:
 			fprintf(stderr, "before its registration (not sampled): unknown\n");
 	}
 	if (rc == EXIT_OK && (!quiet || strict))
-		exact = verdict(&rep, &ru, &before, have_from ? &from : NULL,
-				have_to ? &to : NULL, res.lost);
+		exact = verdict(quiet ? NULL : stderr, &rep, &ru, &before,
+				have_from ? &from : NULL, have_to ? &to : NULL,
+				res.lost, children);
 	if (!quiet) {
 		util_sampler_line(sampler, sizeof(sampler), s,
 				  have_from ? &from : NULL,

@@ -353,6 +353,9 @@ struct tree {
 #define TREE_GRACE_TICKS 3
 /* After unregistering the members still running, the ticks to wait. */
 #define TREE_UNREGISTER_TICKS 20
+/* After the grace period, how long to wait at most for the last records
+ * the sampler holds back (BPF: it gives up on final counts after 10 s). */
+#define TREE_PENDING_S 11.0
 
 static int tree_add(struct tree *t, uint32_t pid)
 {
@@ -409,12 +412,22 @@ static void tree_ended(struct tree *t, uint32_t pid)
  * ticks in any case.
  */
 static int tree_finish(struct vmprof_session *s, struct tree *t,
-		       const struct vmprof_ring_header *hdr)
+		       const struct vmprof_ring *ring)
 {
-	/* Nor while the sampler waits for the final counts of processes
-	 * that have ended (BPF: it gives up within seconds). */
-	if (now_s() < t->end_s ||
-	    __atomic_load_n(&hdr->pending, __ATOMIC_ACQUIRE))
+	const struct vmprof_ring_header *hdr = vmprof_ring_header(ring);
+
+	if (now_s() < t->end_s)
+		return 0;
+	/*
+	 * Nor, for a while, while the sampler holds back the last records
+	 * of processes that have ended (the BPF backend, waiting for their
+	 * final counts) or this reader has not read up to the tick that
+	 * let them go: pending is stored after head.
+	 */
+	if (now_s() < t->end_s + TREE_PENDING_S &&
+	    (__atomic_load_n(&hdr->pending, __ATOMIC_ACQUIRE) ||
+	     vmprof_ring_position(ring) <
+	     __atomic_load_n(&hdr->head, __ATOMIC_ACQUIRE)))
 		return 0;
 	if (!t->live)
 		return 1;
@@ -507,7 +520,7 @@ int stream_run(struct vmprof_session *s, const struct stream_opts *o,
 		if (err || done || stop)
 			break;
 		if (res->saw_exit && o->follow_tree &&
-		    tree_finish(s, &tree, hdr))
+		    tree_finish(s, &tree, ring))
 			break;
 		/* Once told to stop, drain what is published by then. */
 		if (failed || should_stop(o, hdr, end, seen_any)) {
