@@ -11,7 +11,7 @@
 # directory tests/kernels/REL/ of the build tree:
 #   build      the probes (src/kernel-probes.sh) and the module, W=1 -Werror
 #   lint       tests/kernel-lint.test against that tree: W=1, sparse, checkpatch
-#   VM tests   tests/vm-{module,timing,cycles,tools,stress,bpf}.test in the lab VM
+#   VM tests   tests/vm-{module,exact,timing,cycles,tools,stress,bpf}.test in the lab VM
 #              booting that kernel, N at a time (-j, default 3), the
 #              longest (vm-module) first
 # Each test's TAP goes through Automake's tap-driver into
@@ -54,7 +54,7 @@ done
 
 # Longest first: vm-module takes about as long as the others together.
 # CHECK_KERNELS_TESTS="vm-bpf ...": a part of the suite (by hand only).
-read -r -a suite <<<"${CHECK_KERNELS_TESTS:-vm-module vm-stress vm-tools vm-cycles vm-bpf vm-timing}"
+read -r -a suite <<<"${CHECK_KERNELS_TESTS:-vm-module vm-exact vm-stress vm-tools vm-cycles vm-bpf vm-timing}"
 out=$top_builddir/tests/kernels
 mkdir -p "$out"
 
