@@ -36,7 +36,7 @@ const char run_usage[] =
 "did between fork and its registration: the samples plus that equal the\n"
 "rusage; processes still running when the command ended (daemons), which\n"
 "wait4 does not count, apart; whether the profile adds up to the rusage\n"
-"(faults exactly, CPU time within 2 ms + 1 ms a process + 1 %), and if not\n"
+"(faults exactly, CPU time within 2 ms + 10 ms a child + 1 %), and if not\n"
 "by how much and the forks the sampler could not follow; and a line on the\n"
 "sampler and its cost over the run.  The exit status is COMMAND's (128+N if\n"
 "killed by signal N).\n"
@@ -205,10 +205,11 @@ static void tally_add(struct tally *t, const struct report_proc *p)
 /*
  * Does the profile add up to wait4's rusage @ru?  The processes that ended
  * during the run, plus what the command did before its registration
- * (@b), must give its faults exactly and its CPU time within the tests'
- * bound (a child its parent reaps before its last switch off the CPU runs
- * on a little, which vmprof counts and wait4 does not: tests/guest/lib.sh,
- * tail_bound).  Processes still running at the end (their last record is
+ * (@b), must give its faults exactly and its CPU time from 0 to 2 ms + 10
+ * ms a child + 1 % more: a child its parent reaps before its last switch
+ * off the CPU runs on, which vmprof counts and wait4 does not, for
+ * microseconds on hardware, and under emulation on a loaded host for as
+ * long as the host keeps the vCPU waiting (8.5 ms seen in the lab VM).  Processes still running at the end (their last record is
  * UNREGISTERED) are not in wait4's rusage: they are shown apart.  Print
  * the verdict, with what the sampler could not follow; return 1 if it
  * adds up.
@@ -251,7 +252,8 @@ static int verdict(FILE *f, const struct report *rep, const struct rusage *ru,
 	dmin = (long long)(in.min_flt + b->min_flt) - ru->ru_minflt;
 	dmaj = (long long)(in.maj_flt + b->maj_flt) - ru->ru_majflt;
 	dcpu = (long long)in.cpu_ns + b->cpu_ns - rcpu;
-	bound = 2000000LL + 1000000LL * (long long)in.n + rcpu / 100;
+	bound = 2000000LL + 10000000LL * (long long)(in.n ? in.n - 1 : 0) +
+		rcpu / 100;
 	if (!dmin && !dmaj && dcpu >= 0 && dcpu <= bound && !refused &&
 	    !dropped && !reaped && !lost) {
 		if (f)

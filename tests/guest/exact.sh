@@ -6,7 +6,7 @@
 # own figures.  For each workload:
 #   - the records of the processes that ended during the run, plus what
 #     the command did before its registration, add up to wait4's rusage:
-#     faults exactly, CPU time within tail_bound (lib.sh).  A process still
+#     faults exactly, CPU time within verdict_bound (below).  A process still
 #     running when the command ended (the daemon's grandchild) ends with an
 #     UNREGISTERED (2) record instead of EXITED (1), and wait4 does not
 #     count it: it is left out of the sums and checked on its own;
@@ -176,6 +176,15 @@ tree_of() {
 	}' "$1" "$1"
 }
 
+# verdict_bound NPROC CPU_NS: how much more CPU (ns) than wait4's rusage
+# vmprof run's verdict allows the records of NPROC processes that ran
+# CPU_NS (utils/builtin-run.c): 2 ms, 10 ms a child, 1 %.  A child reaped
+# before its last switch off the CPU runs on, which vmprof counts and
+# wait4 does not; under TCG on a loaded host for as long as the host keeps
+# the vCPU waiting (8.5 ms seen for a daemon's intermediate child, beyond
+# tail_bound's 1 ms a process).
+verdict_bound() { echo $((2000000 + 10000000 * ($1 > 0 ? $1 - 1 : 0) + $2 / 100)); }
+
 # ------------------------------------------------------------ the data
 # procs FILE: per process of the data file, by column name: "pid last-flags
 # minflt majflt cpu_ns" (the sums of its records).
@@ -312,7 +321,7 @@ workload() {
 		is "$label: major faults of the processes that ended + before registration = wait4 rusage" \
 			$((maj + ${bmaj:-0})) "$rmaj"
 		in_range "$label: CPU ns of the processes that ended + before registration - wait4 rusage" \
-			$((cpu + ${bcpu:-0} - ${rcpu:-0})) 0 "$(tail_bound "$ended" "${rcpu:-0}")"
+			$((cpu + ${bcpu:-0} - ${rcpu:-0})) 0 "$(verdict_bound "$ended" "${rcpu:-0}")"
 		check "$label: vmprof run says the profile adds up" \
 			grep -q "^vmprof: the profile adds up to wait4's rusage" "$tmp/$id.err"
 	fi
