@@ -97,6 +97,7 @@ is "--backend=nope is a usage error" "$?" 2
 VMPROF_BACKEND=nope "$VMPROF" run -- true 2> "$tmp/e4"
 is "VMPROF_BACKEND=nope: exit 1" "$?" 1
 check "and says what it may be" grep -q 'auto, module or bpf' "$tmp/e4"
+check "this kernel makes pid namespaces (CONFIG_PID_NS)" unshare --pid --fork true
 unshare --pid --fork --mount-proc "$VMPROF" run -- true 2> "$tmp/e5"
 is "in a new pid namespace: vmprof run exits 1" "$?" 1
 check "and says why" grep -q 'pid namespace' "$tmp/e5"
