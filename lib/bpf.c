@@ -249,11 +249,13 @@ static int hold(struct vmprof_bpf *b, uint32_t pid)
  * task they held. */
 static void unfollow(struct vmprof_bpf *b, uint32_t pid)
 {
-	/* reg first: on_free writes finals only for a registered pid. */
+	/* reg first: on_free writes finals only for a registered pid.  With
+	 * hold, finals stays empty: one bpf(2) call an exit fewer. */
 	bpf_map__delete_elem(b->skel->maps.reg, &pid, sizeof(pid), 0);
-	bpf_map__delete_elem(b->skel->maps.finals, &pid, sizeof(pid), 0);
 	if (b->finals == FINALS_HOLD)
 		bpf_map__delete_elem(b->skel->maps.held, &pid, sizeof(pid), 0);
+	else
+		bpf_map__delete_elem(b->skel->maps.finals, &pid, sizeof(pid), 0);
 }
 
 /* Process @i has had its last record: stop following it.  Its slot
