@@ -256,15 +256,25 @@ static __always_inline void sample(struct task_struct *t,
 				   struct vmprof_bpf_out *o)
 {
 	struct task_struct *task = BPF_CORE_READ(t, group_leader);
+	int done;
 
 	o->tgid = BPF_CORE_READ(task, tgid);
 	o->live = BPF_CORE_READ(task, signal, live.counter);
+	/*
+	 * Done first, then the counters, as the module does: read the other
+	 * way round, a leader that leaves its CPU for the last time between
+	 * the two would be called done with counts that lack its last slice,
+	 * which the scheduler charges only as it switches away (seen as CPU
+	 * time short of wait4's in the lab VM).  x86-64 keeps loads in
+	 * order: no read barrier is needed between them.
+	 */
+	done = task_done(task);
 	read_counters(task, o);
 	o->start_ns = BPF_CORE_READ(task, start_time);
 	o->ppid = BPF_CORE_READ(task, real_parent, tgid);
 	bpf_probe_read_kernel_str(o->comm, sizeof(o->comm), &task->comm);
 	o->flags |= VMPROF_BPF_FOUND;
-	if (task_done(task))
+	if (done)
 		o->flags |= VMPROF_BPF_DONE;
 }
 
