@@ -661,13 +661,17 @@ static int map_ring(struct vmprof_bpf *b)
 	return 0;
 }
 
-int backend_bpf_open(struct vmprof_bpf **out)
+static void bpf_close(void *priv);
+
+static int bpf_open(void **out, const char *root, unsigned int flags)
 {
 	libbpf_print_fn_t old;
 	struct vmprof_bpf *b;
 	sigset_t all, prev;
 	int err;
 
+	(void)root;	/* the module's files' prefix: not ours */
+	(void)flags;	/* the ring is there either way */
 	if (!capable_enough())
 		return -EPERM;
 	if (access(BTF_PATH, R_OK))
@@ -707,12 +711,14 @@ int backend_bpf_open(struct vmprof_bpf **out)
 	*out = b;
 	return 0;
 fail:
-	backend_bpf_close(b);
+	bpf_close(b);
 	return err;
 }
 
-void backend_bpf_close(struct vmprof_bpf *b)
+static void bpf_close(void *priv)
 {
+	struct vmprof_bpf *b = priv;
+
 	if (!b)
 		return;
 	if (b->thread_started) {
@@ -735,14 +741,18 @@ void backend_bpf_close(struct vmprof_bpf *b)
 
 /* ------------------------------------------------------------ the API */
 
-const void *backend_bpf_ring(const struct vmprof_bpf *b, size_t *len)
+static const void *bpf_ring(void *priv, size_t *len)
 {
+	const struct vmprof_bpf *b = priv;
+
 	*len = b->map_len;
 	return b->hdr;
 }
 
-const char *backend_bpf_variant(const struct vmprof_bpf *b)
+static const char *bpf_variant(const void *priv)
 {
+	const struct vmprof_bpf *b = priv;
+
 	return variant_names[b->variant];
 }
 
@@ -760,8 +770,9 @@ static int look_up(struct vmprof_bpf *b, unsigned int i, pid_t pid)
 	return o->flags & VMPROF_BPF_FOUND ? 0 : -ESRCH;
 }
 
-int backend_bpf_register(struct vmprof_bpf *b, pid_t pid, int inherit)
+static int bpf_register(void *priv, pid_t pid, int inherit)
 {
+	struct vmprof_bpf *b = priv;
 	struct vmprof_bpf_out *o;
 	unsigned int i;
 	struct proc *p;
@@ -819,8 +830,9 @@ out:
 	return err;
 }
 
-int backend_bpf_unregister(struct vmprof_bpf *b, pid_t pid)
+static int bpf_unregister(void *priv, pid_t pid)
 {
+	struct vmprof_bpf *b = priv;
 	int i, err = 0;
 
 	if (pid <= 0)
@@ -853,8 +865,9 @@ out:
 	return err;
 }
 
-int backend_bpf_list(struct vmprof_bpf *b, pid_t *pids, size_t max)
+static int bpf_list(void *priv, pid_t *pids, size_t max)
 {
+	struct vmprof_bpf *b = priv;
 	int n;
 
 	pthread_mutex_lock(&b->lock);
@@ -865,8 +878,10 @@ int backend_bpf_list(struct vmprof_bpf *b, pid_t *pids, size_t max)
 	return n;
 }
 
-int backend_bpf_stats(struct vmprof_bpf *b, struct vmprof_stats *st)
+static int bpf_stats(void *priv, struct vmprof_stats *st)
 {
+	struct vmprof_bpf *b = priv;
+
 	pthread_mutex_lock(&b->lock);
 	*st = b->st;
 	st->head = st->records = b->head;
@@ -878,8 +893,9 @@ int backend_bpf_stats(struct vmprof_bpf *b, struct vmprof_stats *st)
 	return 0;
 }
 
-int backend_bpf_wait(struct vmprof_bpf *b, int timeout_ms)
+static int bpf_wait(void *priv, int timeout_ms)
 {
+	struct vmprof_bpf *b = priv;
 	struct pollfd pfd = { .fd = b->tick_fd, .events = POLLIN };
 	eventfd_t v;
 	int n = poll(&pfd, 1, timeout_ms);
@@ -892,12 +908,47 @@ int backend_bpf_wait(struct vmprof_bpf *b, int timeout_ms)
 	return 1;
 }
 
-int backend_bpf_set_period(struct vmprof_bpf *b, unsigned int period_ms)
+static int bpf_set_period(void *priv, unsigned int period_ms)
 {
+	struct vmprof_bpf *b = priv;
+
 	if (period_ms < 1 || period_ms > 60000)
 		return -EINVAL;
 	__atomic_store_n(&b->period_ms, period_ms, __ATOMIC_RELAXED);
 	__atomic_store_n(&b->hdr->period_ms, period_ms, __ATOMIC_RELAXED);
 	return 0;
 }
+
+const struct vmprof_backend_ops vmprof_bpf_ops = {
+	.id = VMPROF_BACKEND_BPF,
+	.available = 1,
+	.open = bpf_open,
+	.close = bpf_close,
+	.ring = bpf_ring,
+	.variant = bpf_variant,
+	.reg = bpf_register,
+	.unreg = bpf_unregister,
+	.list = bpf_list,
+	.stats = bpf_stats,
+	.wait = bpf_wait,
+	.set_period = bpf_set_period,
+};
+
+#else /* !HAVE_BPF */
+
+#include "internal.h"
+
+static int bpf_unavailable(void **priv, const char *root, unsigned int flags)
+{
+	(void)priv;
+	(void)root;
+	(void)flags;
+	return -ENOSYS;
+}
+
+/* Only open(), which says the backend is not built in. */
+const struct vmprof_backend_ops vmprof_bpf_ops = {
+	.id = VMPROF_BACKEND_BPF,
+	.open = bpf_unavailable,
+};
 #endif /* HAVE_BPF */

@@ -19,27 +19,30 @@ struct vmprof_ring {
 	uint64_t torn;
 };
 
-/* The BPF backend (bpf.c); without it, backend_bpf_open() is -ENOSYS. */
-struct vmprof_bpf;
-#ifdef HAVE_BPF
-int backend_bpf_open(struct vmprof_bpf **out);
-void backend_bpf_close(struct vmprof_bpf *b);
-const void *backend_bpf_ring(const struct vmprof_bpf *b, size_t *len);
-const char *backend_bpf_variant(const struct vmprof_bpf *b);
-int backend_bpf_register(struct vmprof_bpf *b, pid_t pid, int inherit);
-int backend_bpf_unregister(struct vmprof_bpf *b, pid_t pid);
-int backend_bpf_list(struct vmprof_bpf *b, pid_t *pids, size_t max);
-int backend_bpf_stats(struct vmprof_bpf *b, struct vmprof_stats *st);
-int backend_bpf_wait(struct vmprof_bpf *b, int timeout_ms);
-int backend_bpf_set_period(struct vmprof_bpf *b, unsigned int period_ms);
-/* In a session's function: @call's result when the session is BPF's. */
-#define VMPROF_BPF_CALL(s, call)	\
-	do {				\
-		if ((s)->bpf)		\
-			return call;	\
-	} while (0)
-#else
-#define VMPROF_BPF_CALL(s, call)	do { } while (0)
-#endif
+/*
+ * A backend: how a session samples, through the module (module.c) or
+ * without it (bpf.c).  Each operation returns 0 (or a count) or -errno; a
+ * NULL one is what the backend cannot do, which the session answers with
+ * -EOPNOTSUPP.  @priv is what open() made.
+ */
+struct vmprof_backend_ops {
+	enum vmprof_backend id;
+	int available;		/* built in: BPF is not without libbpf */
+	unsigned int caps;	/* VMPROF_SAMPLER_* */
+	int (*open)(void **priv, const char *root, unsigned int flags);
+	void (*close)(void *priv);
+	/* The ring's mapping (NULL unless opened with VMPROF_OPEN_RING). */
+	const void *(*ring)(void *priv, size_t *len);
+	const char *(*variant)(const void *priv);
+	int (*reg)(void *priv, pid_t pid, int inherit);
+	int (*unreg)(void *priv, pid_t pid);
+	int (*list)(void *priv, pid_t *pids, size_t max);
+	int (*stats)(void *priv, struct vmprof_stats *st);
+	int (*wait)(void *priv, int timeout_ms);
+	int (*set_period)(void *priv, unsigned int period_ms);
+};
+
+extern const struct vmprof_backend_ops vmprof_module_ops;
+extern const struct vmprof_backend_ops vmprof_bpf_ops;
 
 #endif

@@ -33,6 +33,10 @@ struct vmprof_ring;
 #define VMPROF_OPEN_RING	0x1U	/* also map /dev/vmprof for reading */
 #define VMPROF_OPEN_OLDEST	0x2U	/* with RING: start at the oldest record
 					 * still in the ring, not at the head */
+#define VMPROF_OPEN_SHARED	0x4U	/* a sampler whose registrations every
+					 * session shares and that outlive this
+					 * one (VMPROF_SAMPLER_SHARED): AUTO takes
+					 * the module, BPF is -EOPNOTSUPP */
 
 /**
  * vmprof_session_open() - open the module's files (or, see
@@ -97,13 +101,24 @@ int vmprof_session_open_backend(struct vmprof_session **out, const char *root,
 /* VMPROF_BACKEND_MODULE or VMPROF_BACKEND_BPF. */
 enum vmprof_backend vmprof_session_backend(const struct vmprof_session *s);
 
+/* What a session's sampler is (vmprof_session_caps() bits). */
+#define VMPROF_SAMPLER_SHARED	0x1U	/* one sampler for every session on the
+					 * machine (the module): its
+					 * registrations outlive the session,
+					 * its period and statistics are every
+					 * user's.  Else the session's own (BPF):
+					 * it samples only what the session
+					 * registers, while it is open. */
+unsigned int vmprof_session_caps(const struct vmprof_session *s);
+
 /* What samples: "module", or the BPF program variant the kernel took,
  * "bpf-syscall" (Linux 6.10+, the bpf_task_from_pid() kfunc) or
  * "bpf-rawtp" (6.1+, pids looked up by hand). */
 const char *vmprof_session_variant(const struct vmprof_session *s);
 
-/* The BPF backend's sampling period, 1 to 60000 ms (-EINVAL otherwise);
- * -EOPNOTSUPP for the module, whose period is its period_ms parameter. */
+/* The BPF backend's sampling period, 1 to 60000 ms (-EINVAL otherwise).
+ * The module's is its period_ms parameter, every session's: asking for it
+ * is 0, for another -EOPNOTSUPP. */
 int vmprof_session_set_period(struct vmprof_session *s,
 			      unsigned int period_ms);
 

@@ -19,7 +19,6 @@
 #include "util.h"
 #include "vmprof.h"
 
-#define PERIOD_PARAM "/sys/module/vmprof/parameters/period_ms"
 /* --strict: the exit status of a run whose profile does not add up. */
 #define EXIT_NOT_EXACT 125
 
@@ -50,9 +49,9 @@ const char run_usage[] =
 "  -f, --format FMT    csv (default), tsv or json\n"
 "  -a, --aggregate     one row per tick instead of per process\n"
 "      --no-children   profile the command's process alone, not what it forks\n"
-"      --period MS     sample every MS ms (10 to 60000): with the module, its\n"
-"                      period_ms for the run (root; it is global, and\n"
-"                      restored afterwards); with BPF, this run's sampler\n"
+"      --period MS     sample every MS ms (10 to 60000): with BPF, this run's\n"
+"                      sampler; the module's period is every user's, set by\n"
+"                      root (parameter period_ms): MS must be the module's\n"
 "      --backend B     auto (default: VMPROF_BACKEND if set, else the module\n"
 "                      if loaded, else bpf), module or bpf\n"
 "      --strict        exit 125 when the profile does not add up to wait4's\n"
@@ -74,32 +73,6 @@ static void forward_term(int sig)
 {
 	if (child > 0)
 		kill(child, sig);
-}
-
-static int read_param(unsigned int *v)
-{
-	FILE *f = fopen(PERIOD_PARAM, "r");
-	int ok;
-
-	if (!f)
-		return -errno;
-	ok = fscanf(f, "%u", v) == 1;
-	fclose(f);
-	return ok ? 0 : -EBADMSG;
-}
-
-static int write_param(unsigned int v)
-{
-	FILE *f = fopen(PERIOD_PARAM, "w");
-	int err = 0;
-
-	if (!f)
-		return -errno;
-	if (fprintf(f, "%u\n", v) < 0)
-		err = -errno;
-	if (fclose(f) && !err)
-		err = -errno;
-	return err;
 }
 
 static void on_record(const struct vmprof_record *rec, void *arg)
@@ -332,10 +305,10 @@ int cmd_run(int argc, char **argv)
 	struct stream_opts o = { .fmt = VMPROF_FMT_CSV };
 	enum vmprof_backend backend = VMPROF_BACKEND_AUTO;
 	const char *out = "vmprof.csv";
-	unsigned int period = 0, old_period = 0;
+	unsigned int period = 0;
 	int go[2], ep[2], quiet = 0, children = 1, c, err, rc, status = 0;
 	int strict = 0, exact = 1;
-	int bpf, restore_period = 0, have_from, have_to;
+	int have_from, have_to;
 	struct vmprof_stats from, to;
 	struct stream_result res = { 0 };
 	struct vmprof_session *s;
@@ -387,7 +360,14 @@ int cmd_run(int argc, char **argv)
 	rc = util_session_open(&s, VMPROF_OPEN_RING, backend);
 	if (rc)
 		return rc;
-	bpf = vmprof_session_backend(s) == VMPROF_BACKEND_BPF;
+	if (period) {
+		err = vmprof_session_set_period(s, period);
+		if (err) {
+			vmprof_session_close(s);
+			return err == -EOPNOTSUPP ? util_fail_period(period) :
+			       util_fail_errno(err, "cannot sample every %u ms", period);
+		}
+	}
 	if (!strcmp(out, "-")) {
 		o.out = stdout;
 		o.out_name = "standard output";
@@ -399,22 +379,6 @@ int cmd_run(int argc, char **argv)
 			return util_fail("cannot create %s: %s (choose another file with -o)",
 					 out, strerror(errno));
 		}
-	}
-	if (period && bpf) {
-		err = vmprof_session_set_period(s, period);
-		if (err) {
-			vmprof_session_close(s);
-			return util_fail_errno(err, "cannot set the BPF sampler's period");
-		}
-	} else if (period) {
-		err = read_param(&old_period);
-		if (!err)
-			err = write_param(period);
-		if (err) {
-			vmprof_session_close(s);
-			return util_fail_errno(err, "cannot set %s (needs root)", PERIOD_PARAM);
-		}
-		restore_period = 1;
 	}
 	/* The module's figures count since it was loaded: the run's are the
 	 * difference. */
@@ -480,8 +444,8 @@ int cmd_run(int argc, char **argv)
 	o.command = command;
 	rc = stream_run(s, &o, &res);
 	if (!res.saw_exit && rc == EXIT_OK)
-		rc = util_fail("the %s did not report the end of %d",
-			       bpf ? "sampler" : "module", (int)child);
+		rc = util_fail("the sampler did not report the end of %d",
+			       (int)child);
 reap:
 	have_to = !vmprof_stats_read(s, &to);
 	while (wait4(child, &status, 0, &ru) < 0 && errno == EINTR)
@@ -535,8 +499,6 @@ out:
 		fclose(o.out);
 	if (o.out == stdout && util_close_stdout())
 		rc = EXIT_FAIL;
-	if (restore_period)
-		write_param(old_period);
 	report_free(&rep);
 	free(command);
 	vmprof_session_close(s);

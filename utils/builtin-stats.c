@@ -39,7 +39,8 @@ int cmd_stats(int argc, char **argv)
 	struct vmprof_session *s;
 	struct vmprof_stats st;
 	char variant[32];
-	int err, bpf, rc;
+	unsigned int caps;
+	int err, rc;
 
 	rc = builtin_parse_opts(argc, argv, stats_usage, &backend, NULL);
 	if (rc >= 0)
@@ -49,27 +50,20 @@ int cmd_stats(int argc, char **argv)
 	rc = util_session_open(&s, 0, backend);
 	if (rc)
 		return rc;
-	bpf = vmprof_session_backend(s) == VMPROF_BACKEND_BPF;
+	backend = vmprof_session_backend(s);
+	caps = vmprof_session_caps(s);
 	snprintf(variant, sizeof(variant), "%s", vmprof_session_variant(s));
 	err = vmprof_stats_read(s, &st);
 	vmprof_session_close(s);
 	if (err)
-		return util_fail_errno(err, "cannot read %s",
-				       bpf ? "the BPF sampler's statistics" :
-				       VMPROF_STATS_PATH);
-	printf("backend           %s\n", bpf ? "bpf" : "module");
+		return util_fail_errno(err, "cannot read the sampler's statistics");
+	printf("backend           %s\n", util_backend_name(backend));
 	printf("variant           %s\n", variant);
 	printf("period            %" PRIu64 " ms\n", st.period_ms);
-	/* The BPF sampler has no max_pids, overruns nor fork hook. */
-	if (bpf) {
-		printf("registered        %" PRIu64 "\n", st.registered);
-		printf("ticks             %" PRIu64 "\n", st.ticks);
-	} else {
-		printf("registered        %" PRIu64 " (at most %" PRIu64 ")\n",
-		       st.registered, st.max_pids);
-		printf("ticks             %" PRIu64 " (%" PRIu64 " skipped: overruns)\n",
-		       st.ticks, st.overruns);
-	}
+	printf("registered        %" PRIu64 " (at most %" PRIu64 ")\n",
+	       st.registered, st.max_pids);
+	printf("ticks             %" PRIu64 " (%" PRIu64 " skipped: overruns)\n",
+	       st.ticks, st.overruns);
 	printf("records           %" PRIu64 " (ring of %" PRIu64 ")\n",
 	       st.records, st.capacity);
 	printf("tick cost         last %.1f us, max %.1f us, mean %.1f us\n",
@@ -77,7 +71,7 @@ int cmd_stats(int argc, char **argv)
 	       st.ticks ? (double)st.cost_total_ns / (double)st.ticks / 1e3 : 0.0);
 	printf("per process       %.2f us per sample (%" PRIu64 " samples)\n",
 	       (double)st.cost_per_sample_ns / 1e3, st.samples);
-	if (bpf)
+	if (!(caps & VMPROF_SAMPLER_SHARED))
 		printf("note              the BPF sampler runs inside vmprof run and vmprof-monitor, whose summaries show its cost; these figures are this command's own sampler's, which had nothing to sample\n");
 	else if (st.fork_hook)
 		printf("process trees     %" PRIu64 " followed, %" PRIu64

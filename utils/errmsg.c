@@ -35,6 +35,18 @@ int util_fail_errno(int err, const char *fmt, ...)
 	return EXIT_FAIL;
 }
 
+int util_fail_period(unsigned int period_ms)
+{
+	return util_fail("cannot sample every %u ms: the vmprof module samples every process registered with it at one period, its parameter period_ms, which only root changes, for every user: `echo %u > /sys/module/vmprof/parameters/period_ms`; or profile with a period of your own with --backend bpf",
+			 period_ms, period_ms);
+}
+
+const char *util_backend_name(enum vmprof_backend backend)
+{
+	return backend == VMPROF_BACKEND_BPF ? "bpf" :
+	       backend == VMPROF_BACKEND_MODULE ? "module" : "auto";
+}
+
 enum vmprof_backend util_parse_backend(const char *name)
 {
 	enum vmprof_backend b;
@@ -156,10 +168,10 @@ int util_registry_open(struct vmprof_session **s, enum vmprof_backend backend)
 
 	if (b == VMPROF_BACKEND_AUTO && env_backend(&b))
 		return fail_env();
-	if (b == VMPROF_BACKEND_BPF)
+	err = vmprof_session_open_backend(s, NULL, VMPROF_OPEN_SHARED, backend);
+	if (err == -EOPNOTSUPP)
 		return util_fail("the BPF backend%s keeps no registrations: %s; %s",
 				 util_bpf_why(backend), NO_REGISTRY, LOAD_MODULE);
-	err = vmprof_session_open_backend(s, NULL, 0, VMPROF_BACKEND_MODULE);
 	if (err == -ENOENT && b == VMPROF_BACKEND_AUTO)
 		return util_fail("%s; without it, registrations have no effect: %s",
 				 MODULE_HINT, NO_REGISTRY);
@@ -189,7 +201,7 @@ void util_sampler_line(char *buf, size_t size,
 		     vmprof_session_variant(s), ticks,
 		     ticks ? (double)cost / (double)ticks / 1e3 : 0.0,
 		     (double)to->cost_max_ns / 1e3,
-		     vmprof_session_backend(s) == VMPROF_BACKEND_MODULE ?
+		     vmprof_session_caps(s) & VMPROF_SAMPLER_SHARED ?
 		     " since it was loaded" : "",
 		     samples ? (double)cost / (double)samples / 1e3 : 0.0);
 	/* Processes of the trees followed that it could not follow. */

@@ -31,6 +31,8 @@ int util_fail_errno(int err, const char *fmt, ...)
 /* The helpers that use libvmprof (errmsg.c).  --backend's argument, or
  * exit with EXIT_USAGE. */
 enum vmprof_backend util_parse_backend(const char *name);
+/* "module" or "bpf", as --backend spells it. */
+const char *util_backend_name(enum vmprof_backend backend);
 /*
  * Open a session on @backend (AUTO: VMPROF_BACKEND if set, else the module
  * if loaded, else BPF).  Return: EXIT_OK, or EXIT_FAIL after saying why
@@ -45,6 +47,9 @@ int util_session_open(struct vmprof_session **s, unsigned int flags,
  */
 int util_registry_open(struct vmprof_session **s,
 		       enum vmprof_backend backend);
+/* A session that cannot sample every @period_ms: the module's period is
+ * every user's.  Say so, and what to do: EXIT_FAIL. */
+int util_fail_period(unsigned int period_ms);
 /* Why a session is on BPF when --backend said @asked: "" when it said
  * bpf, else " (VMPROF_BACKEND=bpf)" or " (the vmprof module is not
  * loaded)". */

@@ -110,7 +110,7 @@ int main(int argc, char **argv)
 	unsigned int flags = VMPROF_OPEN_RING;
 	pid_t *pids = NULL;
 	size_t npids = 0;
-	int c, rc, lock = 0, bpf, have_from, have_to;
+	int c, rc, lock = 0, shared, have_from, have_to;
 	char sampler[256];
 
 	util_set_prog("vmprof-monitor");
@@ -169,8 +169,9 @@ int main(int argc, char **argv)
 	rc = util_session_open(&s, flags, backend);
 	if (rc)
 		goto out_free;
-	bpf = vmprof_session_backend(s) == VMPROF_BACKEND_BPF;
-	rc = bpf ? register_pids(s, pids, npids, backend) : EXIT_OK;
+	/* A sampler of its own samples what it is given. */
+	shared = vmprof_session_caps(s) & VMPROF_SAMPLER_SHARED;
+	rc = shared ? EXIT_OK : register_pids(s, pids, npids, backend);
 	if (rc)
 		goto out_close;
 	if (out) {
@@ -194,7 +195,7 @@ int main(int argc, char **argv)
 		rc = EXIT_FAIL;
 	if (res.lost) {
 		util_warn("%llu records lost: the reader fell behind and the ring overflowed (%swrite to a faster file)",
-			  res.lost, bpf ? "" :
+			  res.lost, !shared ? "" :
 			  "load the module with a larger buffer_pages, or ");
 		rc = EXIT_FAIL;
 	}
