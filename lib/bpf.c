@@ -4,11 +4,9 @@
  *
  * A session loads the programs of bpf/sampler.bpf.c and starts a thread
  * that, every period, runs one of them over every process the session
- * registered, turns the cumulative counts it reads into the module's
- * records (deltas since the previous sample, the first since the
- * registration) and writes them, with the module's producer protocol (see
- * vmprof_abi.h), into a ring laid out as /dev/vmprof is, in this process's
- * memory.  vmprof_ring_next() and the tools read it as they read the
+ * registered and hands the cumulative counts it reads to the producer
+ * (producer.c), which turns them into the module's records and writes
+ * them into a ring laid out as /dev/vmprof is, in this process's memory.  vmprof_ring_next() and the tools read it as they read the
  * module's.
  *
  * One mutex (b->lock) keeps the processes, the programs' data and the
@@ -39,6 +37,7 @@
 #include <bpf/libbpf.h>
 
 #include "internal.h"
+#include "producer.h"
 #include "bpf/vmprof_bpf.h"
 #include "bpf/sampler.skel.h"
 
@@ -71,18 +70,6 @@ static const char *const finals_names[NR_FINALS] = {
 	"hold", "release", "free",
 };
 
-/* A registered process: where its next record's deltas start. */
-struct proc {
-	uint64_t start_ns;
-	uint64_t last_ns;
-	uint64_t cpu_ns, min_flt, maj_flt;
-	uint64_t gone_ns;	/* when it was first not found, or 0 */
-	uint32_t ppid;
-	uint8_t inherit;	/* its children are registered at fork */
-	uint8_t recorded;	/* it has had a record */
-	uint8_t gone;		/* its last record is out: compact() drops it */
-};
-
 struct vmprof_bpf {
 	pthread_mutex_t lock;
 	pthread_t thread;
@@ -96,15 +83,13 @@ struct vmprof_bpf {
 	struct ring_buffer *forks;
 	/* VMPROF_TEST_DROP_FORKS=N: ignore every Nth fork (tests only). */
 	unsigned int drop_every, forks_seen;
-	/* procs[i] is the process of skel->bss->out[i], in the order they
-	 * were registered: a child after its forker. */
-	struct proc procs[VMPROF_BPF_MAX_PROCS];
-	unsigned int nr;
+	/* pr.procs[i] is the process of skel->bss->out[i], in the order
+	 * they were registered: a child after its forker. */
+	struct producer pr;
+	struct producer_proc procs[VMPROF_BPF_MAX_PROCS];
 	/* The ring, as /dev/vmprof lays it out. */
 	struct vmprof_ring_header *hdr;
-	struct vmprof_record *recs;
 	size_t map_len;
-	uint64_t head;		/* records written, published or not */
 	unsigned int period_ms;	/* read by the thread without the lock */
 	long page_kb;
 	struct vmprof_stats st;
@@ -116,76 +101,6 @@ static uint64_t now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t delta(uint64_t now, uint64_t then)
-{
-	return now > then ? now - then : 0;
-}
-
-/* ------------------------------------------------------------ the ring */
-
-/* Write the next record, as the module's vmprof_ring_begin()/commit(). */
-static void ring_write(struct vmprof_bpf *b, const struct vmprof_record *r)
-{
-	struct vmprof_record *slot = &b->recs[b->head % RING_RECORDS];
-
-	__atomic_store_n(&slot->seq, VMPROF_SEQ_BUSY, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	memcpy((char *)slot + sizeof(slot->seq), (const char *)r + sizeof(r->seq),
-	       sizeof(*r) - sizeof(r->seq));
-	__atomic_store_n(&slot->seq, b->head, __ATOMIC_RELEASE);
-	b->head++;
-}
-
-static void ring_publish(struct vmprof_bpf *b)
-{
-	unsigned int live = 0, pending = 0;
-
-	/* Still followed; of those, reaped with their final counts still
-	 * to come (FINALS_FREE). */
-	for (unsigned int i = 0; i < b->nr; i++) {
-		live += !b->procs[i].gone;
-		pending += b->procs[i].gone_ns && !b->procs[i].gone;
-	}
-	__atomic_store_n(&b->hdr->nr_pids, live, __ATOMIC_RELAXED);
-	__atomic_store_n(&b->hdr->head, b->head, __ATOMIC_RELEASE);
-	/* After head: a reader that sees it 0 sees the records of the
-	 * tick that made it so. */
-	__atomic_store_n(&b->hdr->pending, pending, __ATOMIC_RELEASE);
-}
-
-/*
- * The record of process @i from the counts @o (cumulative), and the new
- * baseline.  @o may be on_free's final counts.
- */
-static void emit(struct vmprof_bpf *b, unsigned int i,
-		 const struct vmprof_bpf_out *o, uint64_t now, uint32_t flags)
-{
-	struct proc *p = &b->procs[i];
-	struct vmprof_record r;
-
-	memset(&r, 0, sizeof(r));
-	r.time_ns = now;
-	r.interval_ns = delta(now, p->last_ns);
-	r.cpu_ns = delta(o->cpu_ns, p->cpu_ns);
-	r.min_flt = delta(o->min_flt, p->min_flt);
-	r.maj_flt = delta(o->maj_flt, p->maj_flt);
-	r.rss_kb = o->rss_pages * (uint64_t)b->page_kb;
-	r.pid = b->skel->bss->out[i].pid;
-	r.ppid = p->ppid;
-	r.flags = flags;
-	memcpy(r.comm, o->comm, sizeof(r.comm));
-	r.comm[sizeof(r.comm) - 1] = '\0';
-	ring_write(b, &r);
-	p->last_ns = now;
-	if (o->cpu_ns > p->cpu_ns)
-		p->cpu_ns = o->cpu_ns;
-	if (o->min_flt > p->min_flt)
-		p->min_flt = o->min_flt;
-	if (o->maj_flt > p->maj_flt)
-		p->maj_flt = o->maj_flt;
-	b->st.samples++;
 }
 
 /* ----------------------------------------------------- the programs' data */
@@ -212,10 +127,7 @@ static int run(struct vmprof_bpf *b, unsigned int first, unsigned int count)
 
 static int find(const struct vmprof_bpf *b, uint32_t pid)
 {
-	for (unsigned int i = 0; i < b->nr; i++)
-		if (b->skel->bss->out[i].pid == pid)
-			return (int)i;
-	return -1;
+	return producer_find(&b->pr, pid);
 }
 
 static int reg_add(struct vmprof_bpf *b, uint32_t pid, uint64_t start_ns,
@@ -258,40 +170,12 @@ static void unfollow(struct vmprof_bpf *b, uint32_t pid)
 		bpf_map__delete_elem(b->skel->maps.finals, &pid, sizeof(pid), 0);
 }
 
-/* Process @i has had its last record: stop following it.  Its slot
- * stays until compact(). */
-static void forget(struct vmprof_bpf *b, unsigned int i)
+/* producer_compact() moves process @from to slot @to: its input too. */
+static void move_out(void *ctx, unsigned int to, unsigned int from)
 {
-	uint32_t pid = b->skel->bss->out[i].pid;
+	struct vmprof_bpf *b = ctx;
 
-	unfollow(b, pid);
-	if (b->procs[i].inherit)
-		b->st.inheriting--;
-	b->procs[i].gone = 1;
-}
-
-/*
- * Drop the slots of the processes forget() left, keeping the others in
- * their order: a child after its forker, so that, as with the module, a
- * child's first record never comes before its forker's (vmprof run's tree
- * relies on it).  One pass, however many went.
- */
-static void compact(struct vmprof_bpf *b)
-{
-	struct vmprof_bpf_out *out = b->skel->bss->out;
-	unsigned int i, n = 0;
-
-	for (i = 0; i < b->nr; i++) {
-		if (b->procs[i].gone)
-			continue;
-		if (i != n) {
-			out[n] = out[i];
-			b->procs[n] = b->procs[i];
-		}
-		n++;
-	}
-	b->nr = n;
-	b->st.registered = n;
+	b->skel->bss->out[to] = b->skel->bss->out[from];
 }
 
 /* on_free's counts of process @i, if it was reaped: 1, else 0. */
@@ -303,7 +187,7 @@ static int final_counts(struct vmprof_bpf *b, unsigned int i,
 	if (bpf_map__lookup_elem(b->skel->maps.finals, &pid, sizeof(pid), o,
 				 sizeof(*o), 0))
 		return 0;
-	return o->start_ns == b->procs[i].start_ns;
+	return o->start_ns == b->pr.procs[i].start_ns;
 }
 
 /* Is out[i] process @i (and not a process that reused its pid)? */
@@ -311,64 +195,51 @@ static int found(struct vmprof_bpf *b, unsigned int i)
 {
 	const struct vmprof_bpf_out *o = &b->skel->bss->out[i];
 
-	if (!(o->flags & VMPROF_BPF_FOUND) || o->tgid != o->pid ||
-	    o->start_ns != b->procs[i].start_ns)
-		return 0;
-	b->procs[i].gone_ns = 0;	/* rawtp can miss it for a moment */
-	return 1;
+	return (o->flags & VMPROF_BPF_FOUND) && o->tgid == o->pid &&
+	       o->start_ns == b->pr.procs[i].start_ns;
+}
+
+/* The counts of out-struct @o, as the producer takes them. */
+static void counts(const struct vmprof_bpf *b, const struct vmprof_bpf_out *o,
+		   struct producer_counts *c)
+{
+	c->cpu_ns = o->cpu_ns;
+	c->min_flt = o->min_flt;
+	c->maj_flt = o->maj_flt;
+	c->rss_kb = o->rss_pages * (uint64_t)b->page_kb;
+	memcpy(c->comm, o->comm, sizeof(c->comm));
 }
 
 /*
- * Sample process @i from out[i]; if it is done, or @flags has
- * UNREGISTERED, its last record, and forget it.  @held (a tick's, else
- * NULL) is set once a process that has had no record yet waits for its
- * final counts: from then on, the tick holds back the first records of the
- * processes after it (its children among them) to a later tick, so that
- * none comes before its forker's.  Their counts are not lost: the next
- * record covers the longer interval.
+ * Hand what the programs saw of process @i (out[i]; its final counts from
+ * the task held, or from on_release's or on_free's map) to the producer;
+ * if that was its last record, stop following it.  @flags and @held as
+ * producer_sample().
  */
 static void sample(struct vmprof_bpf *b, unsigned int i, uint64_t now,
 		   uint32_t flags, int *held)
 {
 	struct vmprof_bpf_out fin, *o = &b->skel->bss->out[i];
-	const struct vmprof_bpf_out *src = o;
-	struct proc *p = &b->procs[i];
+	enum producer_seen seen = SEEN_DONE;
+	struct producer_counts c;
 
 	if (found(b, i)) {
-		if (o->flags & VMPROF_BPF_DONE)
-			flags |= VMPROF_REC_EXITED;
+		if (!(o->flags & VMPROF_BPF_DONE))
+			seen = SEEN_LIVE;
+		counts(b, o, &c);
 	} else if ((o->flags & VMPROF_BPF_FINAL) &&
-		   o->start_ns == p->start_ns) {
-		flags |= VMPROF_REC_EXITED;	/* from the task held */
+		   o->start_ns == b->pr.procs[i].start_ns) {
+		counts(b, o, &c);	/* from the task held */
 	} else if (final_counts(b, i, &fin)) {
-		src = &fin;
-		flags |= VMPROF_REC_EXITED;
+		counts(b, &fin, &c);
 	} else {
 		/* Reaped, not yet freed: on_free's counts come within an
 		 * RCU grace period, at a later tick. */
-		if (!p->gone_ns)
-			p->gone_ns = now;
-		if (!(flags & VMPROF_REC_UNREGISTERED) &&
-		    now - p->gone_ns < GONE_NS) {
-			if (held && !p->recorded)
-				*held = 1;
-			return;
-		}
-		/* They never came: the last interval's counts are lost,
-		 * as REAPED says. */
-		memset(&fin, 0, sizeof(fin));
-		fin.cpu_ns = p->cpu_ns;
-		fin.min_flt = p->min_flt;
-		fin.maj_flt = p->maj_flt;
-		src = &fin;
-		flags |= VMPROF_REC_EXITED | VMPROF_REC_REAPED;
+		seen = SEEN_GONE;
+		memset(&c, 0, sizeof(c));
 	}
-	if (held && *held && !p->recorded)
-		return;
-	emit(b, i, src, now, flags);
-	p->recorded = 1;
-	if (flags & (VMPROF_REC_EXITED | VMPROF_REC_UNREGISTERED))
-		forget(b, i);
+	if (producer_sample(&b->pr, i, now, seen, &c, flags, held))
+		unfollow(b, o->pid);
 }
 
 /* ring_buffer__consume() callback: a registered process forked. */
@@ -376,7 +247,7 @@ static int on_fork_event(void *ctx, void *data, size_t size)
 {
 	const struct vmprof_bpf_fork *e = data;
 	struct vmprof_bpf *b = ctx;
-	struct proc *p;
+	int i;
 
 	if (size < sizeof(*e))
 		return 0;
@@ -387,22 +258,16 @@ static int on_fork_event(void *ctx, void *data, size_t size)
 		unfollow(b, e->pid);
 		return 0;
 	}
-	if (b->nr >= VMPROF_BPF_MAX_PROCS) {
+	/* Its counts start at 0 at the fork. */
+	i = producer_add(&b->pr, e->pid, e->start_ns, e->ppid, 1, e->time_ns,
+			 NULL);
+	if (i < 0) {
 		b->st.inherit_refused++;
 		unfollow(b, e->pid);
 		return 0;
 	}
-	p = &b->procs[b->nr];
-	memset(p, 0, sizeof(*p));
-	p->start_ns = e->start_ns;
-	p->last_ns = e->time_ns;	/* counts start at 0 at the fork */
-	p->ppid = e->ppid;
-	p->inherit = 1;
-	b->skel->bss->out[b->nr].pid = e->pid;
-	b->skel->bss->out[b->nr].want_start_ns = e->start_ns;
-	b->nr++;
-	b->st.registered = b->nr;
-	b->st.inheriting++;
+	b->skel->bss->out[i].pid = e->pid;
+	b->skel->bss->out[i].want_start_ns = e->start_ns;
 	b->st.inherited++;
 	return 0;
 }
@@ -420,23 +285,23 @@ static void tick(struct vmprof_bpf *b)
 	if (b->forks)
 		ring_buffer__consume(b->forks);
 	now = now_ns();
-	for (first = 0; !err && first < b->nr; first += RUN_CHUNK)
-		err = run(b, first, b->nr - first < RUN_CHUNK ?
-				    b->nr - first : RUN_CHUNK);
+	for (first = 0; !err && first < b->pr.nr; first += RUN_CHUNK)
+		err = run(b, first, b->pr.nr - first < RUN_CHUNK ?
+				    b->pr.nr - first : RUN_CHUNK);
 	/* A failed run leaves out[] as it was: no records this tick. */
 	if (err) {
 		b->st.overruns++;
 	} else {
 		int held = 0;
 
-		for (unsigned int i = 0; i < b->nr; i++)
+		for (unsigned int i = 0; i < b->pr.nr; i++)
 			sample(b, i, now, 0, &held);
 	}
 	b->st.ticks++;
 	__atomic_store_n(&b->hdr->ticks, b->st.ticks, __ATOMIC_RELAXED);
-	ring_publish(b);
-	compact(b);
-	cost = delta(now_ns(), now);
+	producer_publish(&b->pr);
+	producer_compact(&b->pr);
+	cost = now_ns() - now;
 	b->st.cost_last_ns = cost;
 	if (cost > b->st.cost_max_ns)
 		b->st.cost_max_ns = cost;
@@ -445,37 +310,38 @@ static void tick(struct vmprof_bpf *b)
 	eventfd_write(b->tick_fd, 1);
 }
 
-/* The sampler thread: a tick every period, on a fixed grid, until the
- * session closes. */
+static uint64_t period_ns(const struct vmprof_bpf *b)
+{
+	return __atomic_load_n(&b->period_ms, __ATOMIC_RELAXED) * 1000000ULL;
+}
+
+/* The sampler thread: a tick every period, on a fixed grid (the module's
+ * schedule, producer_next_tick()), until the session closes. */
 static void *sampler(void *arg)
 {
 	struct vmprof_bpf *b = arg;
 	struct pollfd pfd = { .fd = b->stop_fd, .events = POLLIN };
-	uint64_t next = now_ns();
+	uint64_t next = now_ns() + period_ns(b);
 
 	for (;;) {
-		uint64_t period, now, wait;
+		uint64_t now = now_ns(), wait;
 		struct timespec ts;
 		int n;
 
-		period = __atomic_load_n(&b->period_ms, __ATOMIC_RELAXED) *
-			 1000000ULL;
-		next += period;
-		now = now_ns();
-		if (next < now) {	/* a tick was missed: start again */
-			pthread_mutex_lock(&b->lock);
-			b->st.overruns++;
-			pthread_mutex_unlock(&b->lock);
-			next = now + period;
+		if (now < next) {
+			wait = next - now;
+			ts.tv_sec = (time_t)(wait / 1000000000ULL);
+			ts.tv_nsec = (long)(wait % 1000000000ULL);
+			n = ppoll(&pfd, 1, &ts, NULL);
+			if (n > 0 || (n < 0 && errno != EINTR))
+				break;	/* stop_fd: the session closes */
+			continue;	/* the deadline, or a signal */
 		}
-		wait = next - now;
-		ts.tv_sec = (time_t)(wait / 1000000000ULL);
-		ts.tv_nsec = (long)(wait % 1000000000ULL);
-		n = ppoll(&pfd, 1, &ts, NULL);
-		if (n > 0 || (n < 0 && errno != EINTR))
-			break;	/* stop_fd: the session closes */
-		if (!n)
-			tick(b);
+		tick(b);
+		pthread_mutex_lock(&b->lock);
+		next = producer_next_tick(next, now_ns(), period_ns(b),
+					  &b->st.overruns);
+		pthread_mutex_unlock(&b->lock);
 	}
 	return NULL;
 }
@@ -650,14 +516,12 @@ static int map_ring(struct vmprof_bpf *b)
 	if (mem == MAP_FAILED)
 		return -ENOMEM;
 	b->hdr = mem;
-	b->recs = (struct vmprof_record *)((char *)mem + VMPROF_HEADER_SIZE);
-	b->hdr->magic = VMPROF_MAGIC;
-	b->hdr->abi_version = VMPROF_ABI_VERSION;
-	b->hdr->header_size = VMPROF_HEADER_SIZE;
-	b->hdr->record_size = sizeof(struct vmprof_record);
-	b->hdr->capacity = RING_RECORDS;
+	producer_init(&b->pr, mem, b->map_len, b->procs, VMPROF_BPF_MAX_PROCS,
+		      GONE_NS);
+	b->pr.move = move_out;
+	b->pr.ctx = b;
 	b->hdr->period_ms = b->period_ms;
-	b->st.capacity = RING_RECORDS;
+	b->st.capacity = b->pr.capacity;
 	return 0;
 }
 
@@ -773,9 +637,9 @@ static int look_up(struct vmprof_bpf *b, unsigned int i, pid_t pid)
 static int bpf_register(void *priv, pid_t pid, int inherit)
 {
 	struct vmprof_bpf *b = priv;
+	struct producer_counts base;
 	struct vmprof_bpf_out *o;
 	unsigned int i;
-	struct proc *p;
 	int err;
 
 	if (pid <= 0)
@@ -787,10 +651,11 @@ static int bpf_register(void *priv, pid_t pid, int inherit)
 	if (b->forks)
 		ring_buffer__consume(b->forks);
 	err = -ENOSPC;
-	if (b->nr >= VMPROF_BPF_MAX_PROCS)
+	if (b->pr.nr >= VMPROF_BPF_MAX_PROCS)
 		goto out;
-	/* The baseline: its counts now, read as a tick reads them. */
-	i = b->nr;
+	/* The baseline: its counts now, read as a tick reads them, in the
+	 * slot producer_add() gives it. */
+	i = b->pr.nr;
 	o = &b->skel->bss->out[i];
 	err = look_up(b, i, pid);
 	/* As the module: not a process that is exiting. */
@@ -811,20 +676,10 @@ static int bpf_register(void *priv, pid_t pid, int inherit)
 	}
 	if (err)
 		goto out;
-	p = &b->procs[i];
-	memset(p, 0, sizeof(*p));
-	p->start_ns = o->start_ns;
-	p->last_ns = now_ns();
-	p->cpu_ns = o->cpu_ns;
-	p->min_flt = o->min_flt;
-	p->maj_flt = o->maj_flt;
-	p->ppid = o->ppid;
-	p->inherit = !!inherit;
-	if (inherit)
-		b->st.inheriting++;
-	b->nr++;
-	b->st.registered = b->nr;
-	__atomic_store_n(&b->hdr->nr_pids, b->nr, __ATOMIC_RELAXED);
+	counts(b, o, &base);
+	producer_add(&b->pr, o->tgid, o->start_ns, o->ppid, inherit, now_ns(),
+		     &base);
+	__atomic_store_n(&b->hdr->nr_pids, b->pr.nr, __ATOMIC_RELAXED);
 out:
 	pthread_mutex_unlock(&b->lock);
 	return err;
@@ -842,9 +697,9 @@ static int bpf_unregister(void *priv, pid_t pid)
 		ring_buffer__consume(b->forks);
 	i = find(b, (uint32_t)pid);
 	/* A thread stands for its process. */
-	if (i < 0 && b->nr < VMPROF_BPF_MAX_PROCS &&
-	    !look_up(b, b->nr, pid))
-		i = find(b, b->skel->bss->out[b->nr].tgid);
+	if (i < 0 && b->pr.nr < VMPROF_BPF_MAX_PROCS &&
+	    !look_up(b, b->pr.nr, pid))
+		i = find(b, b->skel->bss->out[b->pr.nr].tgid);
 	if (i < 0) {
 		err = -ENOENT;
 		goto out;
@@ -856,8 +711,8 @@ static int bpf_unregister(void *priv, pid_t pid)
 	if (err)
 		goto out;
 	sample(b, (unsigned int)i, now_ns(), VMPROF_REC_UNREGISTERED, NULL);
-	ring_publish(b);
-	compact(b);
+	producer_publish(&b->pr);
+	producer_compact(&b->pr);
 out:
 	pthread_mutex_unlock(&b->lock);
 	if (!err)
@@ -871,9 +726,9 @@ static int bpf_list(void *priv, pid_t *pids, size_t max)
 	int n;
 
 	pthread_mutex_lock(&b->lock);
-	for (unsigned int i = 0; i < b->nr && i < max; i++)
-		pids[i] = (pid_t)b->skel->bss->out[i].pid;
-	n = (int)b->nr;
+	for (unsigned int i = 0; i < b->pr.nr && i < max; i++)
+		pids[i] = (pid_t)b->pr.procs[i].pid;
+	n = (int)b->pr.nr;
 	pthread_mutex_unlock(&b->lock);
 	return n;
 }
@@ -884,7 +739,10 @@ static int bpf_stats(void *priv, struct vmprof_stats *st)
 
 	pthread_mutex_lock(&b->lock);
 	*st = b->st;
-	st->head = st->records = b->head;
+	st->head = st->records = b->pr.head;
+	st->registered = b->pr.nr;
+	st->samples = b->pr.samples;
+	st->inheriting = b->pr.inheriting;
 	st->period_ms = b->period_ms;
 	st->cost_per_sample_ns = st->samples ?
 				 st->cost_total_ns / st->samples : 0;
