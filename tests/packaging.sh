@@ -18,6 +18,8 @@ set -uo pipefail
 
 : "${top_srcdir:?run through make check-packaging}" "${top_builddir:?}"
 : "${VERSION:?}" "${MAKE:=make}"
+# shellcheck source=tap.sh
+. "$top_srcdir/tests/tap.sh"
 PKGDIR=${PKGDIR:-/tmp/vmprof-$VERSION-packages}
 export DEBIAN_FRONTEND=noninteractive LC_ALL=C.UTF-8
 unset MAKEFLAGS MFLAGS MAKELEVEL # a sub-make of our own, not of the caller's
@@ -25,23 +27,9 @@ unset MAKEFLAGS MFLAGS MAKELEVEL # a sub-make of our own, not of the caller's
 PKGS=(vmprof-dkms vmprof-utils libvmprof2 libvmprof-dev)
 LIST=/etc/apt/sources.list.d/vmprof-packaging-test.list
 LOGS=$PKGDIR/logs
-
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-nok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
-diag() { sed 's/^/# /'; }
-# check DESCRIPTION COMMAND...: one test point; on failure the command's
-# output (it is run with stdout and stderr in $LOGS/last) is shown.
-check() {
-	local desc=$1
-	shift
-	if "$@" >"$LOGS/last" 2>&1; then
-		ok "$desc"
-	else
-		nok "$desc"
-		tail -n 40 "$LOGS/last" | diag
-	fi
-}
+# check DESCRIPTION COMMAND... (tests/tap.sh): one test point; the
+# command's output goes to $LOGS/last, and its end to the log on failure.
+TAP_CHECK_LOG=$LOGS/last
 # step NAME LOG COMMAND...: a long step, its output in $LOGS/NAME.log, its
 # time shown; the end of the log when it fails.
 step() {
@@ -52,34 +40,29 @@ step() {
 	if [ $st -eq 0 ]; then
 		ok "$desc ($((SECONDS - t0)) s)"
 	else
-		nok "$desc ($((SECONDS - t0)) s, exit $st; log: $LOGS/$name.log)"
+		not_ok "$desc ($((SECONDS - t0)) s, exit $st; log: $LOGS/$name.log)"
 		# The failed tests of a make check, then the end of the log.
 		grep -E '^(FAIL|ERROR|XPASS):' "$LOGS/$name.log" | head -n 20 | diag
 		tail -n 40 "$LOGS/$name.log" | diag
 	fi
 	return $st
 }
-bail() {
-	echo "Bail out! $*"
-	exit 1
-}
 
 if [ "$(id -u)" != 0 ]; then
-	echo "1..0 # SKIP needs root: it installs packages (run as root: make check-packaging)"
-	exit 0
+	tap_skip_all "needs root: it installs packages (run as root: make check-packaging)"
 fi
-command -v apt-get >/dev/null || bail "not a Debian system (no apt-get)"
+command -v apt-get >/dev/null || tap_bail "not a Debian system (no apt-get)"
 
 # The packages, DKMS and apt are the machine's: one run at a time.
 exec 9>/run/lock/vmprof-check-packaging.lock ||
-	bail "cannot open /run/lock/vmprof-check-packaging.lock"
+	tap_bail "cannot open /run/lock/vmprof-check-packaging.lock"
 if ! flock -n 9; then
-	echo "# another check-packaging is running; waiting for it (at most 30 min)"
-	flock -w 1800 9 || bail "another check-packaging is still running"
+	diag "another check-packaging is running; waiting for it (at most 30 min)"
+	flock -w 1800 9 || tap_bail "another check-packaging is still running"
 fi
 
 rm -rf "$PKGDIR"
-mkdir -p "$PKGDIR" "$LOGS" || bail "cannot create $PKGDIR"
+mkdir -p "$PKGDIR" "$LOGS" || tap_bail "cannot create $PKGDIR"
 chmod 755 "$PKGDIR" # apt's _apt user reads the local repository
 
 installed_pkgs() {
@@ -102,7 +85,7 @@ cleanup() {
 trap cleanup EXIT
 # A vmprof left installed by an earlier run would hide what this one does.
 purge_pkgs >"$LOGS/purge-before.log" 2>&1 ||
-	bail "cannot purge earlier vmprof packages (see $LOGS/purge-before.log)"
+	tap_bail "cannot purge earlier vmprof packages (see $LOGS/purge-before.log)"
 
 # ------------------------------------------------------------ the tools --
 # The packaging tools, and the build dependencies of debian/control.
@@ -118,7 +101,7 @@ install_tools() {
 	return 1
 }
 step install-tools "packaging tools and build dependencies installed" install_tools ||
-	bail "cannot install the packaging tools"
+	tap_bail "cannot install the packaging tools"
 
 # The kernel to build for and boot: the configured one, else the newest
 # with both headers and image.
@@ -130,7 +113,7 @@ if [ -z "$KREL" ]; then
 	done
 fi
 if [ -z "$KREL" ] || [ ! -e "/lib/modules/$KREL/build/include" ]; then
-	bail "no kernel with headers installed (apt-get install linux-headers-amd64 linux-image-amd64)"
+	tap_bail "no kernel with headers installed (apt-get install linux-headers-amd64 linux-image-amd64)"
 fi
 # Every kernel with headers and an image: DKMS must build for each, and
 # each boots with its module (.ci/run installs 6.1 and 6.12, each also
@@ -140,7 +123,7 @@ KRELS=$(find /lib/modules -mindepth 1 -maxdepth 1 -printf '%f\n' | sort -V |
 		[ -e "/lib/modules/$k/build/include" ] && [ -f "/boot/vmlinuz-$k" ] && echo "$k"
 	done | tr '\n' ' ')
 KRELS=${KRELS% }
-echo "# kernels: $KRELS; the configured one: $KREL (running: $(uname -r)); packages in $PKGDIR"
+diag "kernels: $KRELS; the configured one: $KREL (running: $(uname -r)); packages in $PKGDIR"
 
 # Two kernels the module cannot be built for, made up for the test: one too
 # old for dkms.conf's BUILD_EXCLUSIVE_KERNEL, one whose build fails.  They
@@ -264,7 +247,7 @@ lintian_run() {
 if [ -n "$changes" ] && lintian_run >"$LOGS/lintian.log" 2>&1; then
 	ok "lintian: no errors ($(grep -c '^E:' "$LOGS/lintian.log") E, $(grep -c '^W:' "$LOGS/lintian.log") W, $(grep -c '^I:' "$LOGS/lintian.log") I, $(grep -c '^O:' "$LOGS/lintian.log") overridden)"
 else
-	nok "lintian: no errors"
+	not_ok "lintian: no errors"
 fi
 diag <"$LOGS/lintian.log"
 
@@ -492,7 +475,7 @@ EOF
 # and the guest's BPF checks must pass rather than be skipped.
 bpf_built=nobpf
 if ldd /usr/bin/vmprof 2>/dev/null | grep -q 'libbpf\.so'; then bpf_built=bpf; fi
-echo "# the installed vmprof: $bpf_built (built with the BPF backend when it links libbpf)"
+diag "the installed vmprof: $bpf_built (built with the BPF backend when it links libbpf)"
 # vm_check KERNEL: boot KERNEL with the module DKMS built for it, run
 # guest.sh there, one test point per line it prints (SKIP: ok # SKIP).
 vm_check() {
@@ -515,19 +498,19 @@ vm_check() {
 	if [ $st -eq 0 ] && grep -q '^PASS' "$LOGS/vm-$k.log"; then
 		ok "the installed vmprof-lab boots $k with $ko ($((SECONDS - t0)) s)"
 	else
-		nok "the installed vmprof-lab boots $k with ${ko:-(no module)} (exit $st)"
+		not_ok "the installed vmprof-lab boots $k with ${ko:-(no module)} (exit $st)"
 		tail -n 40 "$LOGS/vm-$k.log" | diag
 	fi
 	while read -r res what; do
 		case $res in
 		PASS) ok "$k: in the VM: $what" ;;
-		FAIL) nok "$k: in the VM: $what" ;;
-		SKIP) ok "$k: in the VM: # SKIP $what" ;;
+		FAIL) not_ok "$k: in the VM: $what" ;;
+		SKIP) skip "$k: in the VM: $what" ;;
 		esac
 	done <"$LOGS/vm-$k.log"
 	[ ! -f "$dir/run.out" ] || diag <"$dir/run.out"
 	for f in bpf-stats.out bpf-true.out bpf-run.out; do
-		[ ! -f "$dir/$f" ] || { echo "# $k: $f:"; diag <"$dir/$f"; }
+		[ ! -f "$dir/$f" ] || { diag "$k: $f:"; diag <"$dir/$f"; }
 	done
 }
 for k in $KRELS; do
@@ -592,8 +575,8 @@ check "rpm vmprof-dkms (noarch): the module's sources, dkms.conf, the udev rule 
 	/usr/lib/udev/rules.d/60-vmprof.rules
 for p in vmprof vmprof-libs vmprof-devel vmprof-dkms; do
 	f=$(rpm_of "$p")
-	[ -z "$f" ] || echo "# ${f#"$PKGDIR"/}"
+	[ -z "$f" ] || diag "${f#"$PKGDIR"/}"
 done
 
-echo "1..$n"
-echo "# $failed failed; logs and packages in $PKGDIR"
+done_testing
+diag "$tap_failed failed; logs and packages in $PKGDIR"

@@ -1,7 +1,8 @@
 # shellcheck shell=sh
 # Host side of the VM tests: run one guest script in the lab VM and pass
 # its TAP through.  When what the VM needs is missing the test reports
-# SKIP with the reason (.ci/run treats any SKIP as a failure).
+# SKIP with the reason (.ci/run treats any SKIP as a failure).  The TAP
+# helpers (tests/tap.sh) come with it.
 #
 # Environment (make check sets the first four; tests/check-kernels.sh
 # sets them for each kernel of the matrix, and the rest):
@@ -14,25 +15,22 @@
 #                    /boot/vmlinuz-$KERNEL_RELEASE
 
 : "${top_srcdir:?run through make check}" "${top_builddir:?}"
-
-vm_skip() {
-	echo "1..0 # SKIP $*"
-	exit 0
-}
+# shellcheck source=tap.sh
+. "$top_srcdir/tests/tap.sh"
 
 # vm_require: SKIP (with the reason) unless the VM can run here
 vm_require() {
 	ko=${VMPROF_TEST_KO:-$top_builddir/src/vmprof.ko}
 	image=${VMPROF_LAB_KERNEL_IMAGE:-/boot/vmlinuz-$KERNEL_RELEASE}
-	[ -f "$ko" ] || vm_skip "module not built (configured with --disable-module?)"
+	[ -f "$ko" ] || tap_skip_all "module not built (configured with --disable-module?)"
 	command -v qemu-system-x86_64 >/dev/null ||
-		vm_skip "qemu-system-x86_64 missing: apt-get install qemu-system-x86"
+		tap_skip_all "qemu-system-x86_64 missing: apt-get install qemu-system-x86"
 	[ -f "$image" ] ||
-		vm_skip "$image missing: apt-get install linux-image-$KERNEL_RELEASE"
+		tap_skip_all "$image missing: apt-get install linux-image-$KERNEL_RELEASE"
 	for b in /bin/busybox /usr/bin/busybox; do
 		[ -x "$b" ] && return 0
 	done
-	vm_skip "busybox missing: apt-get install busybox-static"
+	tap_skip_all "busybox missing: apt-get install busybox-static"
 }
 
 # vm_run GUEST_SCRIPT [ARGS for the script after VMPROF_T and VMPROF_KO]

@@ -8,16 +8,11 @@
 # Usage: bpf.sh VMPROF_T VMPROF_KO BUILDDIR (the first two unused: the
 # arguments of every guest script).  The comparison runs when the module
 # is loaded.
-set -u
-B=$3
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=runs.sh
 . "$(dirname "$0")/runs.sh"
-tmp=$(mktemp -d)
-VMPROF=$B/utils/vmprof
-MONITOR=$B/utils/vmprof-monitor
-WORK=$B/utils/vmprof-work
+guest_setup --no-debug-state "$@"
 export VMPROF_BACKEND=bpf
 
 # A kernel without BTF (the debug kernel of make check-debug is built

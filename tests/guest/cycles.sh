@@ -3,13 +3,9 @@
 # sampling under way, memory compared before and after, rmmod with a
 # reader attached, and the kernel log at the end.
 # Usage: cycles.sh VMPROF_T VMPROF_KO
-set -u
-T=$1
-VMPROF_KO=$2
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
-kernel_debug_state
-tmp=$(mktemp -d)
+guest_setup "$@"
 
 rmmod vmprof
 check "the module unloads with nothing registered" test ! -e /proc/vmprof

@@ -42,15 +42,12 @@
 # EXACT_SCALE=full (the default) builds a configured copy of this project
 # (make distdir from BUILDDIR) under vmprof run, configure and make -j2;
 # small (the VM under TCG) a make -j2 of a few generated C files instead.
-set -u
-B=$(realpath "$3")
-shift 3
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=runs.sh
 . "$(dirname "$0")/runs.sh"
-tmp=$(mktemp -d)
-VMPROF=$B/utils/vmprof
+guest_setup --no-debug-state "$@"
+shift 3
 FORKS=$B/tests/vmprof-forks
 SCALE=${EXACT_SCALE:-full}
 # The builds below are make's own, not the caller's (make check's jobserver).

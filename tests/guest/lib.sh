@@ -1,44 +1,39 @@
 # shellcheck shell=bash
-# TAP helpers for the guest side of the module tests.  Sourced by the
-# scripts in tests/guest/, which run as root inside the lab VM.
+# The shared part of the guest scripts in tests/guest/, which run as root
+# inside the lab VM (and bpf.sh and exact.sh natively too): the TAP helpers
+# (tests/tap.sh), the preamble (guest_setup) and what the module tests
+# share.  A guest script starts:
+#	# shellcheck source=lib.sh
+#	. "$(dirname "$0")/lib.sh"
+#	guest_setup "$@"
+set -u
+# shellcheck source=../tap.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../tap.sh"
 
-tap_n=0
-tap_failed=0
-
-ok() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $*"; }
-not_ok() { tap_n=$((tap_n + 1)); echo "not ok $tap_n - $*"; tap_failed=$((tap_failed + 1)); }
-diag() { echo "# $*"; }
-# section NAME: mark the start of a part of a script, with the time so far.
-section() { diag "-- $* (at $SECONDS s)"; }
-
-# check DESCRIPTION COMMAND...: one test point from a command's status.
-check() {
-	local desc=$1
-	shift
-	if "$@"; then ok "$desc"; else not_ok "$desc"; fi
-}
-
-# is DESCRIPTION GOT WANT: one test point comparing two strings.
-is() {
-	if [ "$2" = "$3" ]; then
-		ok "$1"
-	else
-		not_ok "$1"
-		diag "  got:  '$2'"
-		diag "  want: '$3'"
+# guest_setup [--no-debug-state] VMPROF_T VMPROF_KO [BUILDDIR]: the
+# arguments every guest script takes, as T (tests/vmprof-t), VMPROF_KO (the
+# module) and, with BUILDDIR, B (the build tree, made absolute) and the
+# tools in it, VMPROF, MONITOR and WORK; tmp, a new scratch directory; then
+# kernel_debug_state's test points, unless --no-debug-state (the scripts
+# that also run natively, where the kernel is the host's).
+# shellcheck disable=SC2034 # (for the scripts that source this file)
+guest_setup() {
+	local debug_state=1
+	if [ "${1:-}" = --no-debug-state ]; then
+		debug_state=0
+		shift
 	fi
-}
-
-# in_range DESCRIPTION VALUE MIN MAX (numbers, awk arithmetic)
-in_range() {
-	if awk -v v="$2" -v lo="$3" -v hi="$4" 'BEGIN { exit !(v + 0 >= lo + 0 && v + 0 <= hi + 0) }'; then
-		ok "$1 ($2 in [$3, $4])"
-	else
-		not_ok "$1 ($2 not in [$3, $4])"
+	T=${1:-}
+	VMPROF_KO=${2:-}
+	if [ $# -ge 3 ]; then
+		B=$(realpath "$3")
+		VMPROF=$B/utils/vmprof
+		MONITOR=$B/utils/vmprof-monitor
+		WORK=$B/utils/vmprof-work
 	fi
+	tmp=$(mktemp -d)
+	if [ $debug_state = 1 ]; then kernel_debug_state; fi
 }
-
-done_testing() { echo "1..$tap_n"; }
 
 # tail_bound NPROC CPU_NS: how much more CPU (ns) than wait4's rusage the
 # records of NPROC processes that ran CPU_NS may show.  A child its parent

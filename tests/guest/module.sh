@@ -2,14 +2,9 @@
 # Functional tests of vmprof.ko, run as root inside the lab VM with the
 # module loaded: registration, every error, sampling, exit, the ring.
 # Usage: module.sh VMPROF_T VMPROF_KO
-set -u
-T=$1
-# shellcheck disable=SC2034 # (lib.sh's reload_module uses it)
-VMPROF_KO=$2
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
-kernel_debug_state
-tmp=$(mktemp -d)
+guest_setup "$@"
 
 # ---------------------------------------------------------------- files
 section "files"

@@ -10,12 +10,10 @@
 # Usage: stress.sh VMPROF_T VMPROF_KO VMPROF_STRESS
 # Environment: STRESS_FUZZ (default 1000000 writes), STRESS_WRITES (10000
 # per writer), STRESS_CYCLES (30).
-set -u
-VMPROF_KO=$2
-S=$3
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
-tmp=$(mktemp -d)
+guest_setup "$1" "$2"
+S=$3
 # insmod reads the module 30 times and more: from the guest's memory, not
 # over 9p.
 cp "$VMPROF_KO" "$tmp/vmprof.ko" && VMPROF_KO=$tmp/vmprof.ko
@@ -37,8 +35,6 @@ run_checks() {
 	# 0: all passed, 1: some failed (reported above); else it crashed.
 	if [ $st -gt 1 ]; then not_ok "$1 $2 exited with status $st"; fi
 }
-
-kernel_debug_state
 
 # ------------------------------------------------------------- baseline
 # The module's load attaches a probe to the sched_process_fork tracepoint

@@ -2,12 +2,9 @@
 # Timing of the sampler, run as root inside the lab VM with the module
 # loaded: the mean period and the CPU time of a busy loop.
 # Usage: timing.sh VMPROF_T VMPROF_KO
-set -u
-T=$1 # $2, the module, is loaded already
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
-kernel_debug_state
-tmp=$(mktemp -d)
+guest_setup "$@" # (the module is loaded already)
 
 # ------------------------------------------------------- mean period
 # With HZ=250 a tick can only land on a jiffy, so single intervals are

@@ -4,19 +4,11 @@
 # processes at 20 Hz, and the commands' errors.
 # Processes trees: vmprof run follows what the command forks.
 # Usage: tools.sh VMPROF_T VMPROF_KO BUILDDIR
-set -u
-T=$1
-VMPROF_KO=$2
-B=$3
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=runs.sh
 . "$(dirname "$0")/runs.sh"
-kernel_debug_state
-tmp=$(mktemp -d)
-VMPROF=$B/utils/vmprof
-MONITOR=$B/utils/vmprof-monitor
-WORK=$B/utils/vmprof-work
+guest_setup "$@"
 
 exact single -p 100 32 R 20000 3
 exact threads -t 3 -p 100 32 R 20000 3
