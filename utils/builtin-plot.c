@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/wait.h>
 
@@ -243,14 +244,26 @@ static void write_block(FILE *f, const struct plot *p, const struct series *s,
 	fprintf(f, "EOD\n");
 }
 
-/* gnuplot's single-quoted strings: double every quote. */
+/* A control character, which would end or bend a line of the script. */
+static int is_control(unsigned char c)
+{
+	return c < 0x20 || c == 0x7f;
+}
+
+/*
+ * gnuplot's single-quoted strings: double every quote.  A newline would
+ * end the command, and the next line run as one (`!` runs a shell): a
+ * control character becomes a space (a title from a data file, a file
+ * name); the output's name, which must stay what it is, has none
+ * (cmd_plot refuses it).
+ */
 static void put_quoted(FILE *f, const char *s)
 {
 	fputc('\'', f);
 	for (; *s; s++) {
 		if (*s == '\'')
 			fputc('\'', f);
-		fputc(*s, f);
+		fputc(is_control((unsigned char)*s) ? ' ' : *s, f);
 	}
 	fputc('\'', f);
 }
@@ -264,8 +277,9 @@ static void put_titled(FILE *f, const char *name, const char *what)
 	put_quoted(f, buf);
 }
 
+/* The script that draws @out (into @path: @out, or where it is open). */
 static void write_script(FILE *f, const struct plot *p, size_t nseries,
-			 const char *out, const char *title)
+			 const char *out, const char *path, const char *title)
 {
 	size_t len = strlen(out);
 	int svg = len > 4 && !strcmp(out + len - 4, ".svg");
@@ -283,7 +297,7 @@ static void write_script(FILE *f, const struct plot *p, size_t nseries,
 	/* Commands are shown as they are: no _ subscripts or ^ powers. */
 	fprintf(f, "set termoption noenhanced\n");
 	fprintf(f, "set output ");
-	put_quoted(f, out);
+	put_quoted(f, path);
 	fputc('\n', f);
 	for (size_t i = 0; i < nseries; i++)
 		write_block(f, p, &p->s[i], i);
@@ -344,8 +358,9 @@ int cmd_plot(int argc, char **argv)
 	enum group_by by = GROUP_PROCESS;
 	struct plot p = { 0 };
 	size_t nseries = 0, len;
+	char fdpath[32];
 	int c, rc, st;
-	FILE *f;
+	FILE *f, *img;
 
 	while ((c = getopt_long(argc, argv, "b:o:t:s:h", opts, NULL)) != -1) {
 		switch (c) {
@@ -375,6 +390,9 @@ int cmd_plot(int argc, char **argv)
 	len = strlen(out);
 	if (len < 5 || (strcmp(out + len - 4, ".png") && strcmp(out + len - 4, ".svg")))
 		return util_usage_error("the output must end in .png or .svg");
+	for (const char *o = out; *o; o++)
+		if (is_control((unsigned char)*o))
+			return util_usage_error("the output's name holds a control character (a newline, a tab...), which a gnuplot script cannot take: choose another with -o");
 	in = argv[optind];
 	grouping_init(&p.groups, by);
 	rc = datafile_read(in, &ops, &p);
@@ -412,23 +430,34 @@ int cmd_plot(int argc, char **argv)
 		}
 	}
 	if (script) {
-		f = fopen(script, "w");
+		f = util_create(script);
 		if (!f) {
-			rc = util_fail("cannot create %s: %s", script, strerror(errno));
+			rc = EXIT_FAIL;
 			goto out;
 		}
-		write_script(f, &p, nseries, out, title ? title : in);
+		write_script(f, &p, nseries, out, out, title ? title : in);
 		rc = util_close_file(f, script);
 		if (rc)
 			goto out;
 	}
+	/* The image: created here as every output is (util_create()), and
+	 * handed to gnuplot as /dev/fd/N, open across its exec. */
+	img = util_create(out);
+	if (!img) {
+		rc = EXIT_FAIL;
+		goto out;
+	}
+	snprintf(fdpath, sizeof(fdpath), "/dev/fd/%d", fileno(img));
+	fcntl(fileno(img), F_SETFD, 0);
 	f = popen("gnuplot", "w");
 	if (!f) {
+		fclose(img);
 		rc = util_fail("cannot run gnuplot: %s", strerror(errno));
 		goto out;
 	}
-	write_script(f, &p, nseries, out, title ? title : in);
+	write_script(f, &p, nseries, out, fdpath, title ? title : in);
 	st = pclose(f);
+	fclose(img);
 	if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st)) {
 		rc = util_fail(WIFEXITED(st) && WEXITSTATUS(st) == 127 ?
 			       "gnuplot not found: install it (apt-get install gnuplot-nox)" :

@@ -8,27 +8,72 @@
 #include "datafile.h"
 #include "util.h"
 
+/*
+ * The next line of @f into @line (DATAFILE_LINE_MAX bytes and a NUL),
+ * newline included: its length; 0 at the end of the file; -E2BIG for a
+ * longer line, -EILSEQ for a NUL byte (neither is a data file's), read no
+ * further than that.
+ */
+static ssize_t read_line(FILE *f, char *line)
+{
+	size_t len = 0;
+	int c;
+
+	while (len < DATAFILE_LINE_MAX && (c = getc_unlocked(f)) != EOF) {
+		if (!c)
+			return -EILSEQ;
+		line[len++] = (char)c;
+		if (c == '\n')
+			break;
+	}
+	line[len] = '\0';
+	if (len == DATAFILE_LINE_MAX && line[len - 1] != '\n')
+		return -E2BIG;
+	return (ssize_t)len;
+}
+
 int datafile_read(const char *path, const struct datafile_ops *ops,
 		  void *arg)
 {
-	char command[DATAFILE_COMMAND_MAX];
-	uint32_t pid;
 	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
-	struct vmprof_reader rd;
-	struct vmprof_row row;
-	char *line = NULL;
-	size_t size = 0;
-	unsigned long rows = 0;
-	int rc = EXIT_OK;
-	ssize_t len;
+	int rc;
 
 	if (!f)
 		return util_fail("cannot open %s: %s", path, strerror(errno));
+	rc = datafile_read_stream(f, path, ops, arg);
+	if (f != stdin)
+		fclose(f);
+	return rc;
+}
+
+int datafile_read_stream(FILE *f, const char *path,
+			 const struct datafile_ops *ops, void *arg)
+{
+	char command[DATAFILE_COMMAND_MAX];
+	uint32_t pid;
+	struct vmprof_reader rd;
+	struct vmprof_row row;
+	char *line = malloc(DATAFILE_LINE_MAX + 1);
+	int rc = EXIT_OK;
+	ssize_t len;
+
+	if (!line)
+		return util_fail("out of memory");
 	vmprof_reader_init(&rd);
-	while ((len = getline(&line, &size, f)) >= 0) {
+	while ((len = read_line(f, line)) != 0) {
 		int n;
 
-		if (len == 0 || line[len - 1] != '\n') {
+		if (len == -E2BIG) {
+			rc = util_fail("%s:%lu: a line longer than %d bytes: not a vmprof data file",
+				       path, rd.line + 1, DATAFILE_LINE_MAX);
+			break;
+		}
+		if (len == -EILSEQ) {
+			rc = util_fail("%s:%lu: a NUL byte: not a vmprof data file (a binary file?)",
+				       path, rd.line + 1);
+			break;
+		}
+		if (line[len - 1] != '\n') {
 			rc = util_fail("%s:%lu: truncated line (the file ends in the middle of a line)",
 				       path, rd.line + 1);
 			break;
@@ -38,7 +83,7 @@ int datafile_read(const char *path, const struct datafile_ops *ops,
 			rd.line++;
 			n = ops->process ? ops->process(pid, command, arg) : 0;
 			if (n) {
-				rc = util_fail_errno(n, "%s:%lu", path, rd.line);
+				rc = util_fail("%s:%lu: %s", path, rd.line, strerror(-n));
 				break;
 			}
 			continue;
@@ -62,10 +107,9 @@ int datafile_read(const char *path, const struct datafile_ops *ops,
 			break;
 		}
 		if (n == 1) {
-			rows++;
 			n = ops->row(&row, arg);
 			if (n) {
-				rc = util_fail_errno(n, "%s:%lu", path, rd.line);
+				rc = util_fail("%s:%lu: %s", path, rd.line, strerror(-n));
 				break;
 			}
 		}
@@ -75,7 +119,5 @@ int datafile_read(const char *path, const struct datafile_ops *ops,
 	if (rc == EXIT_OK && !rd.ncols)
 		rc = util_fail("%s: not a vmprof data file (no header row)", path);
 	free(line);
-	if (f != stdin)
-		fclose(f);
 	return rc;
 }

@@ -3,10 +3,16 @@
 #ifndef VMPROF_DATAFILE_H
 #define VMPROF_DATAFILE_H
 
+#include <stdio.h>
+
 #include "vmprof.h"
 
 /* The longest command kept for a process (the rest is cut). */
 #define DATAFILE_COMMAND_MAX	256
+/* The longest line read, newline included: a data file's are far shorter
+ * (a process line's command is cut at DATAFILE_COMMAND_MAX by the
+ * tools that write it); a longer one is refused, not read whole. */
+#define DATAFILE_LINE_MAX	65536
 
 struct datafile_ops {
 	/* Every row, in the file's order. */
@@ -22,5 +28,8 @@ struct datafile_ops {
  */
 int datafile_read(const char *path, const struct datafile_ops *ops,
 		  void *arg);
+/* The same from the open stream @f, named @path in messages. */
+int datafile_read_stream(FILE *f, const char *path,
+			 const struct datafile_ops *ops, void *arg);
 
 #endif

@@ -297,6 +297,26 @@ static int shown(enum group_by by, size_t col)
 	return by == GROUP_TREE || col != 0;
 }
 
+/*
+ * At most @max bytes of @s for a terminal: a control character (an escape
+ * sequence's ESC among them: a process names itself as it likes) and a C1
+ * control (U+0080 to U+009F in UTF-8, 0xc2 0x80-0x9f) become spaces.
+ */
+static void put_shown(FILE *f, const char *s, size_t max)
+{
+	for (size_t i = 0; i < max && s[i]; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == 0xc2 && (unsigned char)s[i + 1] >= 0x80 &&
+		    (unsigned char)s[i + 1] <= 0x9f) {
+			putc(' ', f);
+			i++;
+		} else {
+			putc(c < 0x20 || c == 0x7f ? ' ' : c, f);
+		}
+	}
+}
+
 static void put_text(FILE *f, enum report_format fmt, const char *s)
 {
 	int quote = fmt == REPORT_CSV && strpbrk(s, ",\"");
@@ -458,8 +478,10 @@ static void print_text(const struct report *r, FILE *f)
 				fprintf(f, " %s", end);
 			reaped |= !!(p->flags & VMPROF_REC_REAPED);
 		}
-		if (*l.command)
-			fprintf(f, " %.60s", l.command);
+		if (*l.command) {
+			putc(' ', f);
+			put_shown(f, l.command, 60);
+		}
 		else if (by == GROUP_COMMAND)
 			fprintf(f, " (unnamed)");
 		putc('\n', f);

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "util.h"
@@ -117,6 +120,46 @@ int util_close_file(FILE *f, const char *name)
 int util_close_stdout(void)
 {
 	return util_close_file(stdout, "standard output");
+}
+
+FILE *util_create(const char *path)
+{
+	struct stat st;
+	FILE *f;
+	int fd;
+
+	/* Not O_TRUNC: what it is must be known before it is truncated;
+	 * O_NONBLOCK: a FIFO without a reader would block the open. */
+	fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
+		  O_NONBLOCK, 0666);
+	if (fd < 0) {
+		if (errno == ENXIO)	/* a FIFO without a reader */
+			util_warn("cannot write %s: it is not a regular file: choose another name",
+				  path);
+		else if (errno == ELOOP)
+			util_warn("cannot create %s: it is a symbolic link, which vmprof does not write through: remove it, or choose another name",
+				  path);
+		else
+			util_warn("cannot create %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		util_warn("cannot write %s: it is not a regular file: choose another name",
+			  path);
+		close(fd);
+		return NULL;
+	}
+	if (ftruncate(fd, 0) || fcntl(fd, F_SETFL, 0)) {
+		util_warn("cannot truncate %s: %s", path, strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	f = fdopen(fd, "w");
+	if (!f) {
+		util_warn("cannot create %s: %s", path, strerror(errno));
+		close(fd);
+	}
+	return f;
 }
 
 void *util_grow(void *arr, size_t n, size_t *cap, size_t size, size_t first)

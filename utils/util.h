@@ -86,6 +86,14 @@ void *util_grow(void *arr, size_t n, size_t *cap, size_t size, size_t first);
 
 /* Flush and close stdout; report a write error (a full disk). */
 int util_close_stdout(void);
+/*
+ * Create (or truncate) the output file @path for writing, as a tool run
+ * by root in a directory others may write must: never through a symbolic
+ * link (O_NOFOLLOW), and never truncating what is not a regular file (a
+ * FIFO, a device).  Return the stream, or NULL after saying why and what
+ * to do (EXIT_FAIL is the caller's).
+ */
+FILE *util_create(const char *path);
 /* Flush and close @f named @name; 0 or an error message and EXIT_FAIL. */
 int util_close_file(FILE *f, const char *name);
 

@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * libFuzzer harness: what `vmprof report` does with a data file, on any
+ * bytes.  The data-file reader (utils/datafile.c over libvmprof's
+ * vmprof_reader_line() and vmprof_process_line()), then the report of
+ * every grouping in every format, built with ASan and UBSan: a crash, a
+ * leak, an out-of-bounds access or undefined behaviour is a finding.
+ * tests/fuzz.test runs it over tests/fuzz/datafile/ (the seeds: real data
+ * files, and every input that once failed) for a fixed number of runs.
+ */
+#define _GNU_SOURCE
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "datafile.h"
+#include "report.h"
+
+static FILE *null_out;
+
+static int add(const struct vmprof_row *row, void *arg)
+{
+	return report_add(arg, row);
+}
+
+static int name(uint32_t pid, const char *command, void *arg)
+{
+	return report_name(arg, pid, command);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	/* The tools' messages on bad input, not the fuzzer's (on fd 2). */
+	null_out = fopen("/dev/null", "w");
+	if (!null_out)
+		abort();
+	stderr = null_out;
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const struct datafile_ops ops = { .row = add, .process = name };
+	static const enum group_by by[] = {
+		GROUP_PROCESS, GROUP_COMMAND, GROUP_TREE,
+	};
+	static const enum report_format fmt[] = {
+		REPORT_TEXT, REPORT_CSV, REPORT_TSV, REPORT_JSON,
+	};
+	struct report rep;
+
+	for (size_t b = 0; b < sizeof(by) / sizeof(by[0]); b++) {
+		/* fmemopen() wants at least a byte. */
+		FILE *f = size ? fmemopen((void *)data, size, "r") :
+				 fopen("/dev/null", "r");
+
+		if (!f)
+			abort();
+		report_init(&rep, by[b]);
+		if (datafile_read_stream(f, "fuzz", &ops, &rep) == 0 &&
+		    !report_finish(&rep))
+			for (size_t i = 0; i < sizeof(fmt) / sizeof(fmt[0]); i++)
+				report_print(&rep, null_out, fmt[i]);
+		report_free(&rep);
+		fclose(f);
+	}
+	return 0;
+}
