@@ -324,15 +324,16 @@ static void *sampler(void *arg)
 	uint64_t next = now_ns() + period_ns(b);
 
 	for (;;) {
-		uint64_t now = now_ns(), wait;
-		struct timespec ts;
-		int n;
+		uint64_t now = now_ns();
 
 		if (now < next) {
-			wait = next - now;
-			ts.tv_sec = (time_t)(wait / 1000000000ULL);
-			ts.tv_nsec = (long)(wait % 1000000000ULL);
-			n = ppoll(&pfd, 1, &ts, NULL);
+			uint64_t wait = next - now;
+			struct timespec ts = {
+				.tv_sec = (time_t)(wait / 1000000000ULL),
+				.tv_nsec = (long)(wait % 1000000000ULL),
+			};
+			int n = ppoll(&pfd, 1, &ts, NULL);
+
 			if (n > 0 || (n < 0 && errno != EINTR))
 				break;	/* stop_fd: the session closes */
 			continue;	/* the deadline, or a signal */
