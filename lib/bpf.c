@@ -349,25 +349,48 @@ static void *sampler(void *arg)
 
 /* ---------------------------------------------------------------- load */
 
-/* Root, or CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN) in effect? */
-static int capable_enough(void)
+#define CAP(n) (1ULL << (n))
+
+/* This process's effective capabilities (0 if it cannot tell). */
+static uint64_t effective_caps(void)
 {
 	struct __user_cap_header_struct h = {
 		.version = _LINUX_CAPABILITY_VERSION_3,
 	};
 	struct __user_cap_data_struct d[2];
+
+	memset(d, 0, sizeof(d));
+	if (syscall(SYS_capget, &h, d))
+		return 0;
+	return (uint64_t)d[1].effective << 32 | d[0].effective;
+}
+
+/* Root, or CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN) in effect? */
+static int capable_enough(void)
+{
 	uint64_t eff;
 
 	if (geteuid() == 0)
 		return 1;
-	memset(d, 0, sizeof(d));
-	if (syscall(SYS_capget, &h, d))
-		return 0;
-	eff = (uint64_t)d[1].effective << 32 | d[0].effective;
-#define CAP(n) (1ULL << (n))
+	eff = effective_caps();
 	return (eff & CAP(CAP_SYS_ADMIN)) ||
 	       ((eff & CAP(38)) && (eff & CAP(39)));	/* PERFMON, BPF */
-#undef CAP
+}
+
+/*
+ * May the caller watch the process of @o?  The module's rule (vmprof(4)),
+ * kill(2)'s: root, CAP_SYS_PTRACE, or the caller's real or effective uid
+ * is the process's real or saved uid.  CAP_BPF and CAP_PERFMON, which a
+ * user may hold through file capabilities, let the sampler run; they do
+ * not let that user watch other users' processes.
+ */
+static int may_watch(const struct vmprof_bpf_out *o)
+{
+	uid_t r = getuid(), e = geteuid();
+
+	if (e == 0 || (effective_caps() & CAP(CAP_SYS_PTRACE)))
+		return 1;
+	return r == o->uid || r == o->suid || e == o->uid || e == o->suid;
 }
 
 static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -659,9 +682,12 @@ static int bpf_register(void *priv, pid_t pid, int inherit)
 	i = b->pr.nr;
 	o = &b->skel->bss->out[i];
 	err = look_up(b, i, pid);
-	/* As the module: not a process that is exiting. */
+	/* As the module: not a process that is exiting, nor one the
+	 * caller may not watch. */
 	if (!err && !o->live)
 		err = -ESRCH;
+	if (!err && !may_watch(o))
+		err = -EPERM;
 	if (err)
 		goto out;
 	err = -EEXIST;

@@ -42,6 +42,7 @@ struct vmprof_bpf_out {
 	unsigned int flags;		/* VMPROF_BPF_* */
 	unsigned int nthreads;
 	int live;			/* signal->live: 0 once exiting */
+	unsigned int uid, suid;		/* its real and saved uids */
 	char comm[16];
 };
 

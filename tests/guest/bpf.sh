@@ -78,12 +78,36 @@ section errors
 # Without root's capabilities: a world-readable copy of the program and
 # its library (a clone in root's 0700 home is out of nobody's reach).
 pub=$(mktemp -d) && chmod 755 "$pub" &&
-	cp "$B/utils/.libs/vmprof" "$B"/lib/.libs/libvmprof.so.2 "$pub"/ &&
-	chmod 755 "$pub/vmprof" "$pub/libvmprof.so.2"
+	cp "$B/utils/.libs/vmprof" "$B/utils/.libs/vmprof-monitor" \
+		"$B"/lib/.libs/libvmprof.so.2 "$pub"/ &&
+	chmod 755 "$pub/vmprof" "$pub/vmprof-monitor" "$pub/libvmprof.so.2"
 setpriv --reuid 65534 --regid 65534 --clear-groups \
 	env LD_LIBRARY_PATH="$pub" "$pub/vmprof" run -- true 2> "$tmp/e1"
 is "as nobody: vmprof run exits 1" "$?" 1
 check "and names the capabilities it needs" grep -q 'CAP_BPF and CAP_PERFMON' "$tmp/e1"
+# nobody with CAP_BPF and CAP_PERFMON (ambient: as file capabilities give
+# them, without AT_SECURE's loss of LD_LIBRARY_PATH): the sampler runs,
+# on nobody's processes only, as the module's kill(2) rule says.
+as_nobody_capable() {
+	setpriv --reuid 65534 --regid 65534 --clear-groups \
+		--inh-caps=+bpf,+perfmon --ambient-caps=+bpf,+perfmon \
+		env LD_LIBRARY_PATH="$pub" "$@"
+}
+as_nobody_capable "$pub/vmprof" run -o /dev/null -- true 2> "$tmp/e6"
+is "nobody with CAP_BPF and CAP_PERFMON: vmprof run exits 0" "$?" 0
+check "and the profile adds up" grep -q 'adds up to wait4' "$tmp/e6"
+diag < "$tmp/e6"
+sleep 30 &
+roots=$!
+as_nobody_capable "$pub/vmprof-monitor" --backend bpf --pid "$roots" -d 1 \
+	-o /dev/null 2> "$tmp/e7"
+is "nobody with the capabilities: monitoring root's process exits 1" "$?" 1
+check "and says it is not permitted" grep -q 'cannot register.*not permitted' "$tmp/e7"
+kill "$roots"
+as_nobody_capable sh -c '"$0" --backend bpf --pid "$(sh -c "sleep 30 >/dev/null & echo \$!")" -d 1 -o /dev/null' \
+	"$pub/vmprof-monitor" 2> "$tmp/e8"
+is "nobody with the capabilities: monitoring its own process exits 0" "$?" 0
+diag < "$tmp/e8"
 "$VMPROF" register $$ 2> "$tmp/e2"
 is "vmprof register without the module exits 1" "$?" 1
 check "and says it has no effect without it" grep -q 'modprobe vmprof' "$tmp/e2"
