@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* vmprof run [-o FILE] [--period MS] -- CMD ARGS */
+/* vmprof run [-o FILE] [--period MS] -- CMD ARGS (the front end: record.c) */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,8 +13,8 @@
 #include <unistd.h>
 
 #include "builtin.h"
+#include "record.h"
 #include "report.h"
-#include "stream.h"
 #include "util.h"
 #include "vmprof.h"
 
@@ -288,219 +287,208 @@ static char *join_args(char **argv)
 	return s;
 }
 
-int cmd_run(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "format", required_argument, NULL, 'f' },
-		{ "aggregate", no_argument, NULL, 'a' },
-		{ "no-children", no_argument, NULL, 'C' },
-		{ "period", required_argument, NULL, 'P' },
-		{ "backend", required_argument, NULL, 'B' },
-		{ "strict", no_argument, NULL, 'S' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct stream_opts o = { .fmt = VMPROF_FMT_CSV };
-	enum vmprof_backend backend = VMPROF_BACKEND_AUTO;
-	const char *out = "vmprof.csv";
-	unsigned int period = 0;
-	int go[2], ep[2], quiet = 0, children = 1, c, err, rc, status = 0;
-	int strict = 0, exact = 1;
-	int have_from, have_to;
-	struct vmprof_stats from, to;
-	struct stream_result res = { 0 };
-	struct vmprof_session *s;
-	char sampler[256];
-	struct sigaction sa;
+/* vmprof run: the front end's options and stream, and the command's state. */
+struct run {
+	struct record rec;
+	char **argv;		/* the command */
+	char *command;		/* the same as one line */
+	int go[2];		/* the child execs once told to go */
+	int ep[2];		/* its exec's errno, if it fails */
+	int reaped;		/* the child is reaped (a failed start) */
+	struct before before;
 	struct report rep;
-	struct rusage ru = { 0 };
-	struct before before = { 0 };
-	char *command = NULL;
-	int asleep;
-	char exec_errno;
+	struct rusage ru;
+	int status;
+};
 
-	while ((c = getopt_long(argc, argv, "+o:f:aqh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'o':
-			out = optarg;
-			break;
-		case 'f':
-			if (vmprof_format_parse(optarg, &o.fmt))
-				return util_usage_error("--format must be csv, tsv or json");
-			break;
-		case 'a':
-			o.aggregate = 1;
-			break;
-		case 'C':
-			children = 0;
-			break;
-		case 'P':
-			period = (unsigned int)util_parse_ulong(optarg, "period", 10, 60000);
-			break;
-		case 'B':
-			backend = util_parse_backend(optarg);
-			break;
-		case 'S':
-			strict = 1;
-			break;
-		case 'q':
-			quiet = 1;
-			break;
-		case 'h':
-			return util_help(run_usage);
-		default:
-			return util_usage_error(NULL);
-		}
-	}
-	if (optind >= argc)
-		return util_usage_error("expected a COMMAND to run");
+/*
+ * Fork the command and register it (and its tree) while it waits, so that
+ * the profile starts before its exec; what it did before is read then.
+ * EXIT_OK, or EXIT_FAIL with the child gone.
+ */
+static int run_spawn(struct run *r)
+{
+	struct vmprof_session *s = r->rec.s;
+	int asleep, err;
 
-	rc = util_session_open(&s, VMPROF_OPEN_RING, backend);
-	if (rc)
-		return rc;
-	if (period) {
-		err = vmprof_session_set_period(s, period);
-		if (err) {
-			vmprof_session_close(s);
-			return err == -EOPNOTSUPP ? util_fail_period(period) :
-			       util_fail_errno(err, "cannot sample every %u ms", period);
-		}
-	}
-	if (!strcmp(out, "-")) {
-		o.out = stdout;
-		o.out_name = "standard output";
-	} else {
-		o.out = fopen(out, "w");
-		o.out_name = out;
-		if (!o.out) {
-			vmprof_session_close(s);
-			return util_fail("cannot create %s: %s (choose another file with -o)",
-					 out, strerror(errno));
-		}
-	}
-	/* The module's figures count since it was loaded: the run's are the
-	 * difference. */
-	have_from = !vmprof_stats_read(s, &from);
-
-	report_init(&rep, GROUP_PROCESS);
-	o.on_record = on_record;
-	o.on_name = on_name;
-	o.arg = &rep;
-	if (pipe2(go, O_CLOEXEC) || pipe2(ep, O_CLOEXEC)) {
-		rc = util_fail("pipe: %s", strerror(errno));
-		goto out;
-	}
-	child = spawn(argv + optind, go, ep);
-	if (child < 0) {
-		rc = util_fail("fork: %s", strerror(errno));
-		goto out;
-	}
-	close(go[0]);
-	close(ep[1]);
-	/* Registered while it waits: the profile starts before exec. */
+	if (pipe2(r->go, O_CLOEXEC) || pipe2(r->ep, O_CLOEXEC))
+		return util_fail("pipe: %s", strerror(errno));
+	child = spawn(r->argv, r->go, r->ep);
+	if (child < 0)
+		return util_fail("fork: %s", strerror(errno));
+	close(r->go[0]);
+	close(r->ep[1]);
 	asleep = !wait_asleep(child);
-	err = children ? vmprof_register_tree(s, child) : vmprof_register(s, child);
+	err = r->rec.children ? vmprof_register_tree(s, child) :
+			    vmprof_register(s, child);
 	if (err == -EOPNOTSUPP) {
 		util_warn("this kernel cannot follow the processes the command forks (no sched_process_fork tracepoint): profiling its own process only");
-		children = 0;
+		r->rec.children = 0;
 		err = vmprof_register(s, child);
 	}
 	if (err) {
 		kill(child, SIGKILL);
 		waitpid(child, NULL, 0);
-		rc = util_fail_errno(err, "cannot register the command's process");
-		goto out;
+		return util_fail_errno(err, "cannot register the command's process");
 	}
 	if (asleep)
-		read_before(child, &before);
+		read_before(child, &r->before);
+	return EXIT_OK;
+}
+
+/*
+ * Let the registered child exec the command, forwarding SIGTERM to it.
+ * EXIT_OK; EXIT_FAIL if it could not be told (killed, not yet reaped);
+ * 127 or 126, as the shell, if the exec failed (reaped).
+ */
+static int run_go(struct run *r)
+{
+	struct sigaction sa;
+	char exec_errno;
+
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = forward_term;
 	sigaction(SIGTERM, &sa, NULL);
 	/* Ctrl-C reaches the command from the terminal; we wait for it. */
 	signal(SIGINT, SIG_IGN);
-	if (write(go[1], "g", 1) != 1) {
+	if (write(r->go[1], "g", 1) != 1) {
 		kill(child, SIGKILL);
-		rc = util_fail("cannot start the command: %s", strerror(errno));
-		goto reap;
+		return util_fail("cannot start the command: %s", strerror(errno));
 	}
-	close(go[1]);
-	if (read(ep[0], &exec_errno, 1) == 1) {
+	close(r->go[1]);
+	if (read(r->ep[0], &exec_errno, 1) == 1) {
 		waitpid(child, NULL, 0);
-		util_warn("cannot run %s: %s", argv[optind],
-			  strerror(exec_errno));
+		r->reaped = 1;
+		util_warn("cannot run %s: %s", r->argv[0], strerror(exec_errno));
 		/* The shell's convention: 127 not found, 126 not runnable. */
-		rc = exec_errno == ENOENT ? 127 : 126;
-		goto out;
+		return exec_errno == ENOENT ? 127 : 126;
 	}
-	close(ep[0]);
+	close(r->ep[0]);
+	return EXIT_OK;
+}
 
+/* Stream the tree's records into the data file and the report. */
+static int run_stream(struct run *r)
+{
+	struct stream_opts *o = &r->rec.stream;
+	int rc;
+
+	o->on_record = on_record;
+	o->on_name = on_name;
+	o->arg = &r->rep;
 	/* Not reaped until its last record is in: it stays a zombie, so
 	 * the module reads its final counts. */
-	o.until_exit = child;
-	o.follow_tree = children;
-	command = join_args(argv + optind);
-	o.command = command;
-	rc = stream_run(s, &o, &res);
-	if (!res.saw_exit && rc == EXIT_OK)
+	o->until_exit = child;
+	o->follow_tree = r->rec.children;
+	r->command = join_args(r->argv);
+	o->command = r->command;
+	rc = record_stream(&r->rec);
+	if (!r->rec.res.saw_exit && rc == EXIT_OK)
 		rc = util_fail("the sampler did not report the end of %d",
 			       (int)child);
-reap:
-	have_to = !vmprof_stats_read(s, &to);
-	while (wait4(child, &status, 0, &ru) < 0 && errno == EINTR)
+	return rc;
+}
+
+/* On standard error: how the command ended, the profile per process and
+ * in total, and the figures to set it against. */
+static void run_summary(const struct run *r)
+{
+	const struct rusage *ru = &r->ru;
+	int status = r->status;
+
+	fprintf(stderr, "vmprof: %s %s %d; %llu samples in %s\n",
+		r->argv[0],
+		WIFSIGNALED(status) ? "killed by signal" : "exited with",
+		WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status),
+		r->rec.res.records, r->rec.output);
+	report_print(&r->rep, stderr, REPORT_TEXT);
+	/* The kernel's own totals for the whole life of the command and of
+	 * the descendants reaped by it or by them (what RUSAGE_CHILDREN
+	 * counts), from wait4(2), to set the profile against. */
+	fprintf(stderr, "rusage of the command%s (wait4): minflt %ld majflt %ld cpu_ns %lld\n",
+		r->rec.children ? " and the descendants it waited for" : "",
+		ru->ru_minflt, ru->ru_majflt,
+		(long long)(ru->ru_utime.tv_sec + ru->ru_stime.tv_sec) * 1000000000LL +
+		(long long)(ru->ru_utime.tv_usec + ru->ru_stime.tv_usec) * 1000LL);
+	/* With the samples, this adds up to the rusage above. */
+	if (r->before.known)
+		fprintf(stderr, "before its registration (not sampled): minflt %lu majflt %lu cpu_ns %lld\n",
+			r->before.min_flt, r->before.maj_flt, r->before.cpu_ns);
+	else
+		fprintf(stderr, "before its registration (not sampled): unknown\n");
+}
+
+/*
+ * Reap the command, close the data file, print the summary and the
+ * verdict: @rc, the command's status (128+N if killed by signal N), or
+ * EXIT_NOT_EXACT with --strict.
+ */
+static int run_finish(struct run *r, int rc)
+{
+	const struct record *rec = &r->rec;
+	int exact = 1;
+
+	while (wait4(child, &r->status, 0, &r->ru) < 0 && errno == EINTR)
 		;
-	if (o.out != stdout && util_close_file(o.out, out))
+	if (record_close_output(&r->rec))
 		rc = EXIT_FAIL;
-	o.out = NULL;
-	if (res.lost)
-		util_warn("%llu records lost (the ring overflowed)", res.lost);
-	report_finish(&rep);
-	if (!quiet) {
-		fprintf(stderr, "vmprof: %s %s %d; %llu samples in %s\n",
-			argv[optind],
-			WIFSIGNALED(status) ? "killed by signal" : "exited with",
-			WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status),
-			res.records, out);
-		report_print(&rep, stderr, REPORT_TEXT);
-		/* The kernel's own totals for the whole life of the command
-		 * and of the descendants reaped by it or by them (what
-		 * RUSAGE_CHILDREN counts), from wait4(2), to set the profile
-		 * against. */
-		fprintf(stderr, "rusage of the command%s (wait4): minflt %ld majflt %ld cpu_ns %lld\n",
-			children ? " and the descendants it waited for" : "",
-			ru.ru_minflt, ru.ru_majflt,
-			(long long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000LL +
-			(long long)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000LL);
-		/* With the samples, this adds up to the rusage above. */
-		if (before.known)
-			fprintf(stderr, "before its registration (not sampled): minflt %lu majflt %lu cpu_ns %lld\n",
-				before.min_flt, before.maj_flt, before.cpu_ns);
-		else
-			fprintf(stderr, "before its registration (not sampled): unknown\n");
-	}
-	if (rc == EXIT_OK && (!quiet || strict))
-		exact = verdict(quiet ? NULL : stderr, &rep, &ru, &before,
-				have_from ? &from : NULL, have_to ? &to : NULL,
-				res.lost, children);
-	if (!quiet) {
-		util_sampler_line(sampler, sizeof(sampler), s,
-				  have_from ? &from : NULL,
-				  have_to ? &to : NULL);
+	if (rec->res.lost)
+		util_warn("%llu records lost (the ring overflowed)",
+			  rec->res.lost);
+	report_finish(&r->rep);
+	if (!rec->quiet)
+		run_summary(r);
+	if (rc == EXIT_OK && (!rec->quiet || rec->strict))
+		exact = verdict(rec->quiet ? NULL : stderr, &r->rep, &r->ru,
+				&r->before, rec->have_from ? &rec->from : NULL,
+				rec->have_to ? &rec->to : NULL, rec->res.lost,
+				rec->children);
+	if (!rec->quiet) {
+		char sampler[256];
+
+		record_sampler_line(rec, sampler, sizeof(sampler));
 		fprintf(stderr, "%s\n", sampler);
 	}
-	if (rc == EXIT_OK && strict && !exact)
-		rc = EXIT_NOT_EXACT;
-	else if (rc == EXIT_OK)
-		rc = WIFSIGNALED(status) ? 128 + WTERMSIG(status) :
-					   WEXITSTATUS(status);
-out:
-	if (o.out && o.out != stdout)
-		fclose(o.out);
-	if (o.out == stdout && util_close_stdout())
-		rc = EXIT_FAIL;
-	report_free(&rep);
-	free(command);
-	vmprof_session_close(s);
+	if (rc == EXIT_OK && rec->strict && !exact)
+		return EXIT_NOT_EXACT;
+	if (rc == EXIT_OK)
+		return WIFSIGNALED(r->status) ? 128 + WTERMSIG(r->status) :
+						WEXITSTATUS(r->status);
+	return rc;
+}
+
+/* Run the command under profiling, once the session is open. */
+static int run_command(struct run *r)
+{
+	int rc = run_spawn(r);
+
+	if (rc)
+		return rc;
+	rc = run_go(r);
+	if (r->reaped)
+		return rc;
+	if (rc == EXIT_OK)
+		rc = run_stream(r);
+	return run_finish(r, rc);
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct run r = { .rec = RECORD_INIT(RECORD_RUN, "vmprof.csv") };
+	int rc;
+
+	rc = record_parse(&r.rec, run_usage, argc, argv);
+	if (rc >= 0)
+		return rc;
+	if (optind >= argc)
+		return util_usage_error("expected a COMMAND to run");
+	r.argv = argv + optind;
+	report_init(&r.rep, GROUP_PROCESS);
+	rc = record_open(&r.rec);
+	if (rc == EXIT_OK)
+		rc = run_command(&r);
+	rc = record_close(&r.rec, rc);
+	report_free(&r.rep);
+	free(r.command);
 	return rc;
 }

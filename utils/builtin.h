@@ -17,11 +17,13 @@ int cmd_unregister(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_monitor(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 
 extern const char register_usage[], unregister_usage[], list_usage[],
-	stats_usage[], run_usage[], report_usage[], plot_usage[];
+	stats_usage[], run_usage[], monitor_usage[], report_usage[],
+	plot_usage[];
 
 /*
  * Parse the options of register, unregister, list and stats: -h/--help,

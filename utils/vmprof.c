@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * vmprof: register, list, run under profiling, report and plot.
+ * vmprof: register, list, run under profiling, monitor, report and plot.
  * Each subcommand is one builtin-*.c file and one row of the table below.
  */
 #define _GNU_SOURCE
@@ -21,6 +21,8 @@ static const struct cmd_struct commands[] = {
 	  "show the sampler's statistics and its own cost" },
 	{ "run", cmd_run, run_usage,
 	  "run a command under profiling and summarise it" },
+	{ "monitor", cmd_monitor, monitor_usage,
+	  "stream the samples as CSV, TSV or JSON lines" },
 	{ "report", cmd_report, report_usage,
 	  "summarise a data file per process" },
 	{ "plot", cmd_plot, plot_usage,
