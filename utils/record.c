@@ -2,11 +2,14 @@
 /* The streaming front end of vmprof run and vmprof monitor (record.h). */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "record.h"
 #include "util.h"
@@ -128,19 +131,62 @@ int record_parse(struct record *r, const char *usage, int argc, char **argv)
 	return rc;
 }
 
-/* Open r->output for writing. */
+/* Nothing was streamed: leave the files as they were before. */
+static void undo_output(struct record *r)
+{
+	if (r->created)
+		unlink(r->output);
+	if (r->kept_old && rename(r->old_name, r->output))
+		util_warn("cannot rename %s back to %s: %s", r->old_name,
+			  r->output, strerror(errno));
+	r->created = 0;
+	r->kept_old = 0;
+}
+
+/*
+ * Open r->output for writing.  A regular file with data in it is first
+ * renamed FILE.old (replacing an earlier one): opening it is then
+ * creating a file, never truncating a large one (which frees its blocks
+ * while the sampler runs).
+ */
 static int open_output(struct record *r)
 {
-	if (!strcmp(r->output, "-")) {
+	const char *name = r->output;
+	struct stat st;
+	int fd;
+
+	if (!strcmp(name, "-")) {
 		r->stream.out = stdout;
 		r->stream.out_name = "standard output";
 		return EXIT_OK;
 	}
-	r->stream.out = fopen(r->output, "w");
-	if (!r->stream.out)
+	if (!stat(name, &st) && S_ISREG(st.st_mode) && st.st_size > 0) {
+		if (asprintf(&r->old_name, "%s.old", name) < 0) {
+			r->old_name = NULL;
+			return util_fail("out of memory");
+		}
+		if (rename(name, r->old_name))
+			return util_fail("cannot keep %s as %s: %s (choose another file with -o)",
+					 name, r->old_name, strerror(errno));
+		r->kept_old = 1;
+	}
+	fd = open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	r->created = fd >= 0;
+	/* Not a regular file (/dev/null, a pipe), or an empty one. */
+	if (fd < 0 && errno == EEXIST)
+		fd = open(name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	if (fd >= 0)
+		r->stream.out = fdopen(fd, "w");
+	if (!r->stream.out) {
+		int err = errno;
+
+		if (fd >= 0)
+			close(fd);
+		undo_output(r);
 		return util_fail("cannot create %s: %s (choose another file with -o)",
-				 r->output, strerror(errno));
-	r->stream.out_name = r->output;
+				 name, strerror(err));
+	}
+	r->stream.out_name = name;
 	return EXIT_OK;
 }
 
@@ -151,6 +197,9 @@ int record_open(struct record *r)
 	if (r->lock && mlockall(MCL_CURRENT | MCL_FUTURE))
 		return util_fail("cannot lock memory: %s (needs CAP_IPC_LOCK or a larger RLIMIT_MEMLOCK)",
 				 strerror(errno));
+	rc = open_output(r);
+	if (rc)
+		return rc;
 	rc = util_session_open(&r->s, r->open_flags, r->backend);
 	if (rc)
 		return rc;
@@ -164,9 +213,6 @@ int record_open(struct record *r)
 			return util_fail_errno(err, "cannot sample every %u ms",
 					       r->period_ms);
 	}
-	rc = open_output(r);
-	if (rc)
-		return rc;
 	/* The module's figures count since it was loaded: the run's are the
 	 * difference. */
 	r->have_from = !vmprof_stats_read(r->s, &r->from);
@@ -201,6 +247,7 @@ int record_close_output(struct record *r)
 	if (r->streamed)
 		return util_close_file(out, r->output);
 	fclose(out);
+	undo_output(r);
 	return EXIT_OK;
 }
 
@@ -210,6 +257,8 @@ int record_close(struct record *r, int rc)
 		rc = EXIT_FAIL;
 	vmprof_session_close(r->s);
 	r->s = NULL;
+	free(r->old_name);
+	r->old_name = NULL;
 	free(r->pids);
 	r->pids = NULL;
 	r->npids = 0;

@@ -39,7 +39,10 @@ struct record {
 	struct vmprof_stats from, to;
 	int have_from, have_to;
 	struct stream_result res;
-	int streamed;			/* the output was written to */
+	/* The output file: created by us, the old one renamed to old_name,
+	 * written to by the stream. */
+	char *old_name;
+	int created, kept_old, streamed;
 };
 
 #define RECORD_INIT(command, default_output) {				\
@@ -59,9 +62,11 @@ struct record {
 int record_parse(struct record *r, const char *usage, int argc, char **argv);
 
 /*
- * Lock memory (--mlock), open the session (its ring attached), set
- * --period, open the output, and read the sampler's statistics as the
- * start of the run's.  EXIT_OK, or EXIT_FAIL after saying why.
+ * Lock memory (--mlock), open the output, then the session (its ring attached, the sampler's
+ * statistics read as the start of the run's), and set --period.  An
+ * existing non-empty FILE is first renamed FILE.old, as perf record does,
+ * so that nothing is truncated while the sampler runs.  EXIT_OK, or
+ * EXIT_FAIL after saying why; record_close() then undoes what was done.
  */
 int record_open(struct record *r);
 
@@ -71,8 +76,11 @@ int record_stream(struct record *r);
 /* "sampler: ...": its work from record_open() to record_stream()'s end. */
 void record_sampler_line(const struct record *r, char *buf, size_t size);
 
-/* Close the output: EXIT_OK, or EXIT_FAIL after saying what could not be
- * written (if it was written to: else it is closed as it is). */
+/*
+ * Close the output: EXIT_OK, or EXIT_FAIL after saying what could not be
+ * written.  If nothing was streamed into it (a failure before the start),
+ * the file made is removed and FILE.old renamed back.
+ */
 int record_close_output(struct record *r);
 
 /* Close the output if still open, and the session, and free @r: @rc,

@@ -76,13 +76,14 @@ unset VMPROF_BPF_VARIANT
 # -------------------------------------------------------------- errors
 section errors
 # Without root's capabilities: a world-readable copy of the program and
-# its library (a clone in root's 0700 home is out of nobody's reach).
+# its library (a clone in root's 0700 home is out of nobody's reach); its
+# data file one nobody may open (the file is opened first).
 pub=$(mktemp -d) && chmod 755 "$pub" &&
 	cp "$B/utils/.libs/vmprof" "$B/utils/.libs/vmprof-monitor" \
 		"$B"/lib/.libs/libvmprof.so.2 "$pub"/ &&
 	chmod 755 "$pub/vmprof" "$pub/vmprof-monitor" "$pub/libvmprof.so.2"
 setpriv --reuid 65534 --regid 65534 --clear-groups \
-	env LD_LIBRARY_PATH="$pub" "$pub/vmprof" run -- true 2> "$tmp/e1"
+	env LD_LIBRARY_PATH="$pub" "$pub/vmprof" run -o /dev/null -- true 2> "$tmp/e1"
 is "as nobody: vmprof run exits 1" "$?" 1
 check "and names the capabilities it needs" grep -q 'CAP_BPF and CAP_PERFMON' "$tmp/e1"
 # nobody with CAP_BPF and CAP_PERFMON (ambient: as file capabilities give
@@ -122,6 +123,17 @@ is "in a new pid namespace: vmprof run exits 1" "$?" 1
 check "and says why" grep -q 'pid namespace' "$tmp/e5"
 "$VMPROF" run -o "$tmp/x.csv" -- /nonexistent/cmd 2> /dev/null
 is "run of a missing command exits 127" "$?" 127
+check "and leaves no data file" test ! -e "$tmp/x.csv"
+
+# An existing data file is kept as FILE.old.
+echo old > "$tmp/keep.csv"
+"$VMPROF" run -q -o "$tmp/keep.csv" -- true
+is "a run into an existing data file exits 0" "$?" 0
+check "it is kept as FILE.old, the run's data in FILE" \
+	sh -c "test \"\$(cat '$tmp/keep.csv.old')\" = old && grep -q '^# process .*command=true' '$tmp/keep.csv'"
+"$MONITOR" --pid $$ -d 0.2 -o "$tmp/keep.csv" 2> /dev/null
+is "a monitor into it exits 0" "$?" 0
+check "the run's data is FILE.old now" grep -q '^# process .*command=true' "$tmp/keep.csv.old"
 
 # ------------------------------------------------ the module beside it
 # One process, stopped while both backends take their baseline, then
