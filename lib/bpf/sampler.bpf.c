@@ -59,6 +59,8 @@ const volatile unsigned int hold_on;
 unsigned int self_tgid;
 struct vmprof_bpf_out out[VMPROF_BPF_MAX_PROCS];
 unsigned long long fork_dropped;
+/* Final counts on_release or on_free could not store (keep_final()). */
+unsigned long long finals_failed;
 
 /* tgid -> the registered process (on_fork and on_free look here). */
 struct {
@@ -586,7 +588,16 @@ static __always_inline void keep_final(struct task_struct *p, __u32 tgid,
 	o.min_flt = minf;
 	o.maj_flt = majf;
 	bpf_probe_read_kernel_str(o.comm, sizeof(o.comm), &p->comm);
-	bpf_map_update_elem(&finals, &tgid, &o, BPF_ANY);
+	/*
+	 * A hash map's update can fail where a bucket's lock is not had in
+	 * time (rqspinlock, 6.15+: on a host that preempts its vCPUs, the
+	 * holder's CPU may not run), and a final count lost is a process
+	 * REAPED: try again, a few times, and count what still failed.
+	 */
+	for (int i = 0; i < 4; i++)
+		if (!bpf_map_update_elem(&finals, &tgid, &o, BPF_ANY))
+			return;
+	__sync_fetch_and_add(&finals_failed, 1);
 }
 
 /* Is @p the leader of a registered process (not a reused pid's)? */
