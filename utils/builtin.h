@@ -10,6 +10,7 @@ struct cmd_struct {
 	int (*fn)(int argc, char **argv);
 	const char *usage;	/* the whole --help text */
 	const char *summary;	/* one line for `vmprof help` */
+	int samples;		/* it runs a sampler: keeps the capabilities */
 };
 
 int cmd_register(int argc, char **argv);

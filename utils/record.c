@@ -131,6 +131,20 @@ int record_parse(struct record *r, const char *usage, int argc, char **argv)
 	return rc;
 }
 
+/* An output opened over what exists: a regular file (emptied), a
+ * character device or a FIFO, which then blocks as usual; 1 if so. */
+static int usable_output(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st))
+		return 0;
+	if (S_ISREG(st.st_mode))
+		return !ftruncate(fd, 0) && !fcntl(fd, F_SETFL, 0);
+	return (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode)) &&
+	       !fcntl(fd, F_SETFL, 0);
+}
+
 /* Nothing was streamed: leave the files as they were before. */
 static void undo_output(struct record *r)
 {
@@ -147,7 +161,11 @@ static void undo_output(struct record *r)
  * Open r->output for writing.  A regular file with data in it is first
  * renamed FILE.old (replacing an earlier one): opening it is then
  * creating a file, never truncating a large one (which frees its blocks
- * while the sampler runs).
+ * while the sampler runs).  Never through a symbolic link, as root in a
+ * directory others may write must not: a link planted there would send
+ * the data, or create a file, where its owner chose.  What exists and is
+ * no regular file may be a character device or a FIFO (/dev/null, a pipe
+ * to a reader), opened without waiting for a reader.
  */
 static int open_output(struct record *r)
 {
@@ -160,7 +178,10 @@ static int open_output(struct record *r)
 		r->stream.out_name = "standard output";
 		return EXIT_OK;
 	}
-	if (!stat(name, &st) && S_ISREG(st.st_mode) && st.st_size > 0) {
+	if (!lstat(name, &st) && S_ISLNK(st.st_mode))
+		return util_fail("cannot write %s: it is a symbolic link, which vmprof does not write through: remove it, or choose another file with -o",
+				 name);
+	if (!lstat(name, &st) && S_ISREG(st.st_mode) && st.st_size > 0) {
 		if (asprintf(&r->old_name, "%s.old", name) < 0) {
 			r->old_name = NULL;
 			return util_fail("out of memory");
@@ -173,8 +194,16 @@ static int open_output(struct record *r)
 	fd = open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
 	r->created = fd >= 0;
 	/* Not a regular file (/dev/null, a pipe), or an empty one. */
-	if (fd < 0 && errno == EEXIST)
-		fd = open(name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	if (fd < 0 && errno == EEXIST) {
+		fd = open(name, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC |
+			  O_NOCTTY);
+		if (fd >= 0 && !usable_output(fd)) {
+			close(fd);
+			undo_output(r);
+			return util_fail("cannot write %s: it is neither a regular file, a character device nor a FIFO: choose another file with -o",
+					 name);
+		}
+	}
 	if (fd >= 0)
 		r->stream.out = fdopen(fd, "w");
 	if (!r->stream.out) {

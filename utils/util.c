@@ -7,7 +7,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -120,6 +123,20 @@ int util_close_file(FILE *f, const char *name)
 int util_close_stdout(void)
 {
 	return util_close_file(stdout, "standard output");
+}
+
+int util_drop_caps(void)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct d[2];
+
+	memset(d, 0, sizeof(d));
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) &&
+	    errno != EINVAL)	/* EINVAL: a kernel before ambient sets */
+		return -1;
+	return (int)syscall(SYS_capset, &h, d);
 }
 
 FILE *util_create(const char *path)

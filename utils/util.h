@@ -94,6 +94,9 @@ int util_close_stdout(void);
  * to do (EXIT_FAIL is the caller's).
  */
 FILE *util_create(const char *path);
+/* Give up every capability (effective, permitted, inheritable, ambient):
+ * 0, or -1 with errno. */
+int util_drop_caps(void);
 /* Flush and close @f named @name; 0 or an error message and EXIT_FAIL. */
 int util_close_file(FILE *f, const char *name);
 

@@ -4,6 +4,7 @@
  * Each subcommand is one builtin-*.c file and one row of the table below.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,20 +14,20 @@
 
 static const struct cmd_struct commands[] = {
 	{ "register", cmd_register, register_usage,
-	  "register processes with the module" },
+	  "register processes with the module", 0 },
 	{ "unregister", cmd_unregister, unregister_usage,
-	  "unregister processes" },
-	{ "list", cmd_list, list_usage, "list the registered processes" },
+	  "unregister processes", 0 },
+	{ "list", cmd_list, list_usage, "list the registered processes", 0 },
 	{ "stats", cmd_stats, stats_usage,
-	  "show the sampler's statistics and its own cost" },
+	  "show the sampler's statistics and its own cost", 1 },
 	{ "run", cmd_run, run_usage,
-	  "run a command under profiling and summarise it" },
+	  "run a command under profiling and summarise it", 1 },
 	{ "monitor", cmd_monitor, monitor_usage,
-	  "stream the samples as CSV, TSV or JSON lines" },
+	  "stream the samples as CSV, TSV or JSON lines", 1 },
 	{ "report", cmd_report, report_usage,
-	  "summarise a data file per process" },
+	  "summarise a data file per process", 0 },
 	{ "plot", cmd_plot, plot_usage,
-	  "plot a data file with gnuplot (PNG or SVG)" },
+	  "plot a data file with gnuplot (PNG or SVG)", 0 },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -115,6 +116,11 @@ int main(int argc, char **argv)
 	/* Messages and usage hints name the command: "vmprof register: ". */
 	snprintf(prog, sizeof(prog), "vmprof %s", cmd->name);
 	util_set_prog(prog);
+	/* Capabilities (file capabilities for the BPF sampler) are for
+	 * the commands that sample, not for those that read files or talk
+	 * to the module. */
+	if (!cmd->samples && util_drop_caps())
+		return util_fail("cannot drop its capabilities: %s", strerror(errno));
 	optind = 0;			/* each command parses afresh */
 	return cmd->fn(argc - 1, argv + 1);
 }
