@@ -105,6 +105,7 @@ as_nobody_capable "$pub/vmprof-monitor" --backend bpf --pid "$roots" -d 1 \
 is "nobody with the capabilities: monitoring root's process exits 1" "$?" 1
 check "and says it is not permitted" grep -q 'cannot register.*not permitted' "$tmp/e7"
 kill "$roots"
+# shellcheck disable=SC2016 # expanded by the inner sh, as nobody
 as_nobody_capable sh -c '"$0" --backend bpf --pid "$(sh -c "sleep 30 >/dev/null & echo \$!")" -d 1 -o /dev/null' \
 	"$pub/vmprof-monitor" 2> "$tmp/e8"
 is "nobody with the capabilities: monitoring its own process exits 0" "$?" 0
@@ -112,9 +113,10 @@ diag < "$tmp/e8"
 # A command that does not sample gives its capabilities up: plot's
 # gnuplot (a stand-in that records its own) runs without them.
 plotdir=$(mktemp -d) && chmod 777 "$plotdir" &&
-	cp "$(dirname "$0")/../data/two.csv" "$plotdir/" &&
-	printf '#!/bin/sh\nawk '"'"'$1 == "CapEff:" || $1 == "CapAmb:" { print $2 }'"'"' /proc/self/status > "%s/caps"\ncat > /dev/null\n' \
-		"$plotdir" > "$plotdir/gnuplot" && chmod 755 "$plotdir/gnuplot"
+	cp "$(dirname "$0")/../data/two.csv" "$plotdir/"
+# shellcheck disable=SC2016 # the stand-in's own script, verbatim
+printf '#!/bin/sh\nawk '"'"'$1 == "CapEff:" || $1 == "CapAmb:" { print $2 }'"'"' /proc/self/status > "%s/caps"\ncat > /dev/null\n' \
+	"$plotdir" > "$plotdir/gnuplot" && chmod 755 "$plotdir/gnuplot"
 as_nobody_capable env PATH="$plotdir:$PATH" "$pub/vmprof" plot \
 	-o "$plotdir/x.png" "$plotdir/two.csv" 2> "$tmp/e9"
 is "nobody with the capabilities: vmprof plot gives them up (gnuplot's effective and ambient sets)" \
