@@ -17,9 +17,8 @@
  *	malformed or mutated writes
  *	(random bytes, grammar tokens, huge writes, bad buffers), each checked
  *	against a reference parser of the grammar; N ring readers checking
- *	every record (libvmprof's reader, each a session of its own); and a
- *	thread changing max_pids and period_ms under them all.  Only the
- *	documented errnos may come back.
+ *	every record; and a thread changing max_pids and period_ms under
+ *	them all.  Only the documented errnos may come back.
  *
  *   vmprof-stress writers [--writers N] [--pool N] [--lifetime-ms MS]
  *	Writers on the pool through descriptors they keep open until
@@ -31,6 +30,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -45,7 +45,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vmprof.h"
+#include "vmprof_abi.h"
 
 #define PID_MAX_LIMIT	(4 * 1024 * 1024)	/* the kernel's, on 64-bit */
 #define POOL_MAX	256
@@ -739,59 +739,84 @@ static const char *record_problem(const struct vmprof_record *r, uint64_t prev_t
 	return NULL;
 }
 
-/*
- * A reader of the module's ring through libvmprof, as the tools read it:
- * every record it returns is checked, what it lost and tore counted.
- */
 static void *reader_main(void *arg)
 {
 	struct reader *rd = arg;
-	struct vmprof_session *s;
-	struct vmprof_ring *r;
-	uint64_t prev_time = 0;
-	int err = vmprof_session_open_backend(&s, NULL, VMPROF_OPEN_RING,
-					      VMPROF_BACKEND_MODULE);
+	const struct vmprof_ring_header *h;
+	const struct vmprof_record *recs;
+	uint64_t next, prev_time = 0;
+	size_t len;
+	int fd = open(VMPROF_DEVICE_PATH, O_RDONLY);
 
-	if (err) {
-		snprintf(rd->first_bad, sizeof(rd->first_bad), "reader: %s",
-			 vmprof_strerror(err));
+	if (fd < 0)
+		goto fail;
+	h = mmap(NULL, VMPROF_HEADER_SIZE, PROT_READ, MAP_SHARED, fd, 0);
+	if (h == MAP_FAILED)
+		goto fail;
+	if (h->magic != VMPROF_MAGIC || h->abi_version != VMPROF_ABI_VERSION ||
+	    h->record_size != sizeof(struct vmprof_record) || !h->capacity) {
+		snprintf(rd->first_bad, sizeof(rd->first_bad), "bad ring header");
 		rd->invalid++;
 		return NULL;
 	}
-	r = vmprof_session_ring(s);
+	len = h->header_size + h->capacity * h->record_size;
+	munmap((void *)h, VMPROF_HEADER_SIZE);
+	h = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	if (h == MAP_FAILED)
+		goto fail;
+	recs = (const void *)((const char *)h + h->header_size);
+	next = __atomic_load_n(&h->head, __ATOMIC_ACQUIRE);
+
 	for (;;) {
 		bool last = atomic_load(&stop_all);
-		struct vmprof_record rec;
+		uint64_t head = __atomic_load_n(&h->head, __ATOMIC_ACQUIRE);
+		uint64_t now = now_ns();
+		struct pollfd pfd = { fd, POLLIN, 0 };
 
-		while (vmprof_ring_next(r, &rec) == 0) {
-			/* After the record was published: none is in the future. */
-			uint64_t now = now_ns();
-			const char *why = record_problem(&rec, prev_time, now);
+		if (head - next > h->capacity) {
+			rd->lost += head - h->capacity - next;
+			next = head - h->capacity;
+		}
+		for (; next < head; next++) {
+			const struct vmprof_record *slot = &recs[next % h->capacity];
+			struct vmprof_record r;
+			uint64_t s1, s2;
+			const char *why;
 
+			s1 = __atomic_load_n(&slot->seq, __ATOMIC_ACQUIRE);
+			memcpy(&r, slot, sizeof(r));
+			__atomic_thread_fence(__ATOMIC_ACQUIRE);
+			s2 = __atomic_load_n(&slot->seq, __ATOMIC_RELAXED);
+			if (s1 != next || s2 != next) {
+				/* Overwritten while we copied it: lost. */
+				rd->torn++;
+				rd->lost++;
+				continue;
+			}
 			rd->records++;
-			if (why && !rd->invalid++)
-				snprintf(rd->first_bad, sizeof(rd->first_bad),
-					 "record %" PRIu64 " (pid %u flags %u time %" PRIu64
-					 " interval %" PRIu64 " cpu %" PRIu64 "): %s",
-					 vmprof_ring_position(r) - 1, rec.pid, rec.flags,
-					 (uint64_t)rec.time_ns, (uint64_t)rec.interval_ns,
-					 (uint64_t)rec.cpu_ns, why);
-			prev_time = rec.time_ns;
+			why = record_problem(&r, prev_time, now);
+			if (why) {
+				if (!rd->invalid++)
+					snprintf(rd->first_bad, sizeof(rd->first_bad),
+						 "record %" PRIu64 " (pid %u flags %u time %" PRIu64
+						 " interval %" PRIu64 " cpu %" PRIu64 "): %s",
+						 next, r.pid, r.flags, (uint64_t)r.time_ns,
+						 (uint64_t)r.interval_ns, (uint64_t)r.cpu_ns, why);
+			}
+			prev_time = r.time_ns;
 		}
 		if (last)
 			break;
 		rd->polls++;
-		err = vmprof_wait(s, 100);
-		if (err < 0 && err != -EINTR) {
-			snprintf(rd->first_bad, sizeof(rd->first_bad), "reader: %s",
-				 vmprof_strerror(err));
-			rd->invalid++;
-			break;
-		}
+		if (poll(&pfd, 1, 100) < 0 && errno != EINTR)
+			goto fail;
 	}
-	rd->lost = vmprof_ring_lost(r);
-	rd->torn = vmprof_ring_torn(r);
-	vmprof_session_close(s);
+	munmap((void *)h, len);
+	close(fd);
+	return NULL;
+fail:
+	snprintf(rd->first_bad, sizeof(rd->first_bad), "reader: %s", strerror(errno));
+	rd->invalid++;
 	return NULL;
 }
 

@@ -17,9 +17,7 @@
  *                                         stop (SIGSTOP) instead and leave
  *                                         registering to the caller, who
  *                                         then sends SIGCONT
- *   vmprof-t read [opts]                  stream ring records as text,
- *                                         read through libvmprof (a
- *                                         session with the module's ring)
+ *   vmprof-t read [opts]                  stream ring records as text
  *        --pid P        only records of P
  *        --until-exit P stop after P's EXITED/UNREGISTERED record
  *        --count N      stop after N records
@@ -45,14 +43,10 @@
  *                                         the children's last records come
  *                                         before its own
  *   vmprof-t mmapcheck                    mmap must refuse writable maps
- *                                         (raw mmap(2): the module's mmap)
  *   vmprof-t hold SECONDS [FILE]          keep /dev/vmprof mapped & polled
- *                                         (a libvmprof session) for
- *                                         SECONDS, or until FILE exists
+ *                                         for SECONDS, or until FILE exists
  *                                         (SECONDS is then a time-out:
- *                                         "released" or "timed out"); then
- *                                         "wakes N head H" (H from
- *                                         /proc/vmprof/stats)
+ *                                         "released" or "timed out")
  *
  * Record lines: "rec SEQ TIME_NS INTERVAL_NS CPU_NS MIN MAJ RSS_KB PID FLAGS
  * PPID COMM" (COMM with blanks as '_', "-" if empty).
@@ -63,6 +57,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,7 +68,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vmprof.h"
+#include "vmprof_abi.h"
 
 static const char *errno_name(int e)
 {
@@ -363,29 +358,50 @@ static int cmd_forktree(int argc, char **argv)
 	return bad;
 }
 
-/* The module's ring, read through libvmprof as the tools read it. */
-static struct vmprof_session *ring_open(unsigned int flags)
-{
-	struct vmprof_session *s;
-	int err = vmprof_session_open_backend(&s, NULL, VMPROF_OPEN_RING | flags,
-					      VMPROF_BACKEND_MODULE);
+struct ring {
+	int fd;
+	const struct vmprof_ring_header *hdr;
+	const struct vmprof_record *recs;
+	size_t len;
+};
 
-	if (err) {
-		fprintf(stderr, "vmprof-t: the module's ring: %s\n",
-			vmprof_strerror(err));
-		return NULL;
+static int ring_open(struct ring *r)
+{
+	const struct vmprof_ring_header *h;
+
+	r->fd = open(VMPROF_DEVICE_PATH, O_RDONLY);
+	if (r->fd < 0) {
+		perror(VMPROF_DEVICE_PATH);
+		return -1;
 	}
-	return s;
+	h = mmap(NULL, VMPROF_HEADER_SIZE, PROT_READ, MAP_SHARED, r->fd, 0);
+	if (h == MAP_FAILED) {
+		perror("mmap header");
+		return -1;
+	}
+	if (h->magic != VMPROF_MAGIC || h->abi_version != VMPROF_ABI_VERSION ||
+	    h->record_size != sizeof(struct vmprof_record)) {
+		fprintf(stderr, "bad ring header\n");
+		return -1;
+	}
+	r->len = h->header_size + h->capacity * h->record_size;
+	munmap((void *)h, VMPROF_HEADER_SIZE);
+	r->hdr = mmap(NULL, r->len, PROT_READ, MAP_SHARED, r->fd, 0);
+	if (r->hdr == MAP_FAILED) {
+		perror("mmap ring");
+		return -1;
+	}
+	r->recs = (const void *)((const char *)r->hdr + r->hdr->header_size);
+	return 0;
 }
 
 static int cmd_read(int argc, char **argv)
 {
 	long pid = -1, until = -1, count = -1, ms = -1, nap = 0;
 	const char *stop_file = NULL;
-	uint64_t seen = 0, deadline = 0;
+	uint64_t next, head, lost = 0, torn = 0, seen = 0, deadline = 0;
 	int from_start = 0, done = 0;
-	struct vmprof_session *s;
-	struct vmprof_ring *r;
+	struct ring r;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -413,22 +429,41 @@ static int cmd_read(int argc, char **argv)
 		}
 		i++;
 	}
-	s = ring_open(from_start ? VMPROF_OPEN_OLDEST : 0);
-	if (!s)
+	if (ring_open(&r))
 		return 1;
-	r = vmprof_session_ring(s);
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
-	printf("start %" PRIu64 "\n", vmprof_ring_position(r));
+	head = __atomic_load_n(&r.hdr->head, __ATOMIC_ACQUIRE);
+	next = head;
+	if (from_start)
+		next = head > r.hdr->capacity ? head - r.hdr->capacity : 0;
+	printf("start %" PRIu64 "\n", next);
 	fflush(stdout);
 	if (ms >= 0)
 		deadline = now_ns(CLOCK_MONOTONIC) + (uint64_t)ms * 1000000u;
 	while (!done) {
+		struct pollfd pfd = { r.fd, POLLIN, 0 };
 		/* Looked at first: what was published before it exists is read. */
 		int last = stop_file && !access(stop_file, F_OK);
-		struct vmprof_record rec;
-		int err;
 
-		while (!done && vmprof_ring_next(r, &rec) == 0) {
+		head = __atomic_load_n(&r.hdr->head, __ATOMIC_ACQUIRE);
+		if (head - next > r.hdr->capacity) {
+			lost += head - r.hdr->capacity - next;
+			next = head - r.hdr->capacity;
+		}
+		for (; next < head && !done; next++) {
+			const struct vmprof_record *s = &r.recs[next % r.hdr->capacity];
+			struct vmprof_record rec;
+			uint64_t s1, s2;
+
+			s1 = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
+			memcpy(&rec, s, sizeof(rec));
+			__atomic_thread_fence(__ATOMIC_ACQUIRE);
+			s2 = __atomic_load_n(&s->seq, __ATOMIC_RELAXED);
+			if (s1 != next || s2 != next) {
+				torn++;
+				lost++;
+				continue;
+			}
 			seen++;
 			if (pid >= 0 && rec.pid != (uint32_t)pid)
 				continue;
@@ -436,10 +471,9 @@ static int cmd_read(int argc, char **argv)
 			for (char *c = rec.comm; *c; c++)
 				if (*c <= ' ')
 					*c = '_';
-			/* The record's number: the one before the reader's next. */
 			printf("rec %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64
 			       " %" PRIu64 " %" PRIu64 " %" PRIu64 " %u %u %u %s\n",
-			       vmprof_ring_position(r) - 1, (uint64_t)rec.time_ns,
+			       next, (uint64_t)rec.time_ns,
 			       (uint64_t)rec.interval_ns, (uint64_t)rec.cpu_ns,
 			       (uint64_t)rec.min_flt, (uint64_t)rec.maj_flt,
 			       (uint64_t)rec.rss_kb, rec.pid, rec.flags, rec.ppid,
@@ -460,26 +494,16 @@ static int cmd_read(int argc, char **argv)
 		 * until the end). */
 		if (fflush(stdout))
 			return 1;
-		if (nap) {
+		if (nap)
 			sleep_ms(nap);
-			continue;
-		}
-		err = vmprof_wait(s, 200);
-		if (err < 0 && err != -EINTR)
+		else if (poll(&pfd, 1, 200) < 0 && errno != EINTR)
 			return 1;
 	}
 	printf("end %" PRIu64 "\nperiod %u\nlost %" PRIu64 "\ntorn %" PRIu64 "\n",
-	       vmprof_ring_position(r), vmprof_ring_header(r)->period_ms,
-	       vmprof_ring_lost(r), vmprof_ring_torn(r));
-	vmprof_session_close(s);
+	       next, r.hdr->period_ms, lost, torn);
 	return fflush(stdout) ? 1 : 0;
 }
 
-/*
- * The module's mmap itself, not a reader: what it must refuse (writable
- * mappings, mprotect to writable, a length or an offset past the ring).
- * Raw mmap(2) on purpose; the ring is read through libvmprof elsewhere.
- */
 static int cmd_mmapcheck(void)
 {
 	int fd = open(VMPROF_DEVICE_PATH, O_RDONLY);
@@ -516,32 +540,30 @@ static int cmd_mmapcheck(void)
 	return bad;
 }
 
-/* A reader that keeps the ring mapped and polls it, reading nothing. */
 static int cmd_hold(int argc, char **argv)
 {
 	long secs = argc > 1 ? atol(argv[1]) : 5;
 	const char *release = argc > 2 ? argv[2] : NULL;
 	uint64_t end = now_ns(CLOCK_MONOTONIC) + (uint64_t)secs * 1000000000u;
 	long wakes = 0;
-	struct vmprof_session *s = ring_open(0);
-	struct vmprof_stats st;
+	struct ring r;
 
-	if (!s)
+	if (ring_open(&r))
 		return 1;
 	printf("holding\n");
 	fflush(stdout);
 	while (now_ns(CLOCK_MONOTONIC) < end) {
-		if (vmprof_wait(s, 100) > 0)
+		struct pollfd pfd = { r.fd, POLLIN, 0 };
+
+		if (poll(&pfd, 1, 100) > 0)
 			wakes++;
 		if (release && !access(release, F_OK))
 			break;
 	}
 	if (release)
 		printf("%s\n", access(release, F_OK) ? "timed out" : "released");
-	if (vmprof_stats_read(s, &st))
-		st.head = 0;
-	printf("wakes %ld head %" PRIu64 "\n", wakes, st.head);
-	vmprof_session_close(s);
+	printf("wakes %ld head %" PRIu64 "\n", wakes,
+	       (uint64_t)__atomic_load_n(&r.hdr->head, __ATOMIC_ACQUIRE));
 	return 0;
 }
 
