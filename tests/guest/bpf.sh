@@ -94,22 +94,32 @@ as_nobody_capable() {
 		--inh-caps=+bpf,+perfmon --ambient-caps=+bpf,+perfmon \
 		env LD_LIBRARY_PATH="$pub" "$@"
 }
+# Not every kernel lets those two capabilities load the sampler's
+# programs (Linux 6.18 does; in the lab VM Debian's 6.1 and 6.12-rt
+# refused them): where it refuses, the refusal must say what is needed,
+# and the rule below cannot be exercised there.
 as_nobody_capable "$pub/vmprof" run -o /dev/null -- true 2> "$tmp/e6"
-is "nobody with CAP_BPF and CAP_PERFMON: vmprof run exits 0" "$?" 0
-check "and the profile adds up" grep -q 'adds up to wait4' "$tmp/e6"
+rc=$?
 diag < "$tmp/e6"
-sleep 30 &
-roots=$!
-as_nobody_capable "$pub/vmprof-monitor" --backend bpf --pid "$roots" -d 1 \
-	-o /dev/null 2> "$tmp/e7"
-is "nobody with the capabilities: monitoring root's process exits 1" "$?" 1
-check "and says it is not permitted" grep -q 'cannot register.*not permitted' "$tmp/e7"
-kill "$roots"
-# shellcheck disable=SC2016 # expanded by the inner sh, as nobody
-as_nobody_capable sh -c '"$0" --backend bpf --pid "$(sh -c "sleep 30 >/dev/null & echo \$!")" -d 1 -o /dev/null' \
-	"$pub/vmprof-monitor" 2> "$tmp/e8"
-is "nobody with the capabilities: monitoring its own process exits 0" "$?" 0
-diag < "$tmp/e8"
+if [ $rc -ne 0 ] && grep -q 'refused its programs' "$tmp/e6"; then
+	check "nobody with CAP_BPF and CAP_PERFMON: this kernel refuses the sampler, and vmprof run says what it needs" \
+		grep -q 'CAP_BPF and CAP_PERFMON\|with BTF' "$tmp/e6"
+else
+	is "nobody with CAP_BPF and CAP_PERFMON: vmprof run exits 0" "$rc" 0
+	check "and the profile adds up" grep -q 'adds up to wait4' "$tmp/e6"
+	sleep 30 &
+	roots=$!
+	as_nobody_capable "$pub/vmprof-monitor" --backend bpf --pid "$roots" -d 1 \
+		-o /dev/null 2> "$tmp/e7"
+	is "nobody with the capabilities: monitoring root's process exits 1" "$?" 1
+	check "and says it is not permitted" grep -q 'cannot register.*not permitted' "$tmp/e7"
+	kill "$roots"
+	# shellcheck disable=SC2016 # expanded by the inner sh, as nobody
+	as_nobody_capable sh -c '"$0" --backend bpf --pid "$(sh -c "sleep 30 >/dev/null & echo \$!")" -d 1 -o /dev/null' \
+		"$pub/vmprof-monitor" 2> "$tmp/e8"
+	is "nobody with the capabilities: monitoring its own process exits 0" "$?" 0
+	diag < "$tmp/e8"
+fi
 # A command that does not sample gives its capabilities up: plot's
 # gnuplot (a stand-in that records its own) runs without them.
 plotdir=$(mktemp -d) && chmod 777 "$plotdir" &&
