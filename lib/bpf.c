@@ -804,7 +804,7 @@ static int bpf_set_period(void *priv, unsigned int period_ms)
 	return 0;
 }
 
-const struct vmprof_backend_ops vmprof_bpf_ops = {
+const struct vmprof_backend_ops backend_bpf_ops = {
 	.id = VMPROF_BACKEND_BPF,
 	.available = 1,
 	.open = bpf_open,
@@ -832,7 +832,7 @@ static int bpf_unavailable(void **priv, const char *root, unsigned int flags)
 }
 
 /* Only open(), which says the backend is not built in. */
-const struct vmprof_backend_ops vmprof_bpf_ops = {
+const struct vmprof_backend_ops backend_bpf_ops = {
 	.id = VMPROF_BACKEND_BPF,
 	.open = bpf_unavailable,
 };

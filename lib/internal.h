@@ -42,7 +42,7 @@ struct vmprof_backend_ops {
 	int (*set_period)(void *priv, unsigned int period_ms);
 };
 
-extern const struct vmprof_backend_ops vmprof_module_ops;
-extern const struct vmprof_backend_ops vmprof_bpf_ops;
+extern const struct vmprof_backend_ops backend_module_ops;
+extern const struct vmprof_backend_ops backend_bpf_ops;
 
 #endif

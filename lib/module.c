@@ -307,7 +307,7 @@ static int module_set_period(void *priv, unsigned int period_ms)
 	return st.period_ms == period_ms ? 0 : -EOPNOTSUPP;
 }
 
-const struct vmprof_backend_ops vmprof_module_ops = {
+const struct vmprof_backend_ops backend_module_ops = {
 	.id = VMPROF_BACKEND_MODULE,
 	.available = 1,
 	.caps = VMPROF_SAMPLER_SHARED,

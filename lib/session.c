@@ -17,8 +17,8 @@ struct vmprof_session {
 };
 
 static const struct vmprof_backend_ops *const backends[] = {
-	[VMPROF_BACKEND_MODULE] = &vmprof_module_ops,
-	[VMPROF_BACKEND_BPF] = &vmprof_bpf_ops,
+	[VMPROF_BACKEND_MODULE] = &backend_module_ops,
+	[VMPROF_BACKEND_BPF] = &backend_bpf_ops,
 };
 
 int vmprof_backend_parse(const char *name, enum vmprof_backend *backend)
@@ -53,7 +53,7 @@ static int choose_backend(const char *root, unsigned int flags,
 		return -EINVAL;
 	if (*backend != VMPROF_BACKEND_AUTO)
 		return 0;
-	if (vmprof_bpf_ops.available && !*root &&
+	if (backend_bpf_ops.available && !*root &&
 	    !(flags & VMPROF_OPEN_SHARED) && access(VMPROF_STATUS_PATH, F_OK)) {
 		*backend = VMPROF_BACKEND_BPF;
 		return 0;
