@@ -262,8 +262,12 @@ static __always_inline void sample(struct task_struct *t,
 
 	o->tgid = BPF_CORE_READ(task, tgid);
 	o->live = BPF_CORE_READ(task, signal, live.counter);
-	o->uid = BPF_CORE_READ(task, real_cred, uid.val);
-	o->suid = BPF_CORE_READ(task, real_cred, suid.val);
+	/* Who may watch it: asked at registration only (a look-up, which
+	 * wants any process the pid names), not at every tick. */
+	if (!o->want_start_ns) {
+		o->uid = BPF_CORE_READ(task, real_cred, uid.val);
+		o->suid = BPF_CORE_READ(task, real_cred, suid.val);
+	}
 	/*
 	 * Done first, then the counters, as the module does: read the other
 	 * way round, a leader that leaves its CPU for the last time between
