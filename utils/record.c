@@ -131,20 +131,6 @@ int record_parse(struct record *r, const char *usage, int argc, char **argv)
 	return rc;
 }
 
-/* An output opened over what exists: a regular file (emptied), a
- * character device or a FIFO, which then blocks as usual; 1 if so. */
-static int usable_output(int fd)
-{
-	struct stat st;
-
-	if (fstat(fd, &st))
-		return 0;
-	if (S_ISREG(st.st_mode))
-		return !ftruncate(fd, 0) && !fcntl(fd, F_SETFL, 0);
-	return (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode)) &&
-	       !fcntl(fd, F_SETFL, 0);
-}
-
 /* Nothing was streamed: leave the files as they were before. */
 static void undo_output(struct record *r)
 {
@@ -178,9 +164,6 @@ static int open_output(struct record *r)
 		r->stream.out_name = "standard output";
 		return EXIT_OK;
 	}
-	if (!lstat(name, &st) && S_ISLNK(st.st_mode))
-		return util_fail("cannot write %s: it is a symbolic link, which vmprof does not write through: remove it, or choose another file with -o",
-				 name);
 	if (!lstat(name, &st) && S_ISREG(st.st_mode) && st.st_size > 0) {
 		if (asprintf(&r->old_name, "%s.old", name) < 0) {
 			r->old_name = NULL;
@@ -191,26 +174,18 @@ static int open_output(struct record *r)
 					 name, r->old_name, strerror(errno));
 		r->kept_old = 1;
 	}
-	fd = open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-	r->created = fd >= 0;
-	/* Not a regular file (/dev/null, a pipe), or an empty one. */
-	if (fd < 0 && errno == EEXIST) {
-		fd = open(name, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC |
-			  O_NOCTTY);
-		if (fd >= 0 && !usable_output(fd)) {
-			close(fd);
-			undo_output(r);
-			return util_fail("cannot write %s: it is neither a regular file, a character device nor a FIFO: choose another file with -o",
-					 name);
-		}
+	fd = util_open_output(name, UTIL_OUT_DEVICE, &r->created);
+	if (fd < 0) {
+		undo_output(r);
+		util_warn_output(name, fd, UTIL_OUT_DEVICE,
+				 "choose another file with -o");
+		return EXIT_FAIL;
 	}
-	if (fd >= 0)
-		r->stream.out = fdopen(fd, "w");
+	r->stream.out = fdopen(fd, "w");
 	if (!r->stream.out) {
 		int err = errno;
 
-		if (fd >= 0)
-			close(fd);
+		close(fd);
 		undo_output(r);
 		return util_fail("cannot create %s: %s (choose another file with -o)",
 				 name, strerror(err));

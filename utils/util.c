@@ -139,36 +139,77 @@ int util_drop_caps(void)
 	return (int)syscall(SYS_capset, &h, d);
 }
 
-FILE *util_create(const char *path)
+int util_open_output(const char *path, int flags, int *created)
 {
 	struct stat st;
+	int fd, err;
+
+	if (created)
+		*created = 0;
+	/* O_EXCL: a name that exists, a symbolic link included, is not
+	 * followed; it is opened below, as what it is. */
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY,
+		  0666);
+	if (fd >= 0) {
+		if (created)
+			*created = 1;
+		return fd;
+	}
+	if (errno != EEXIST)
+		return -errno;
+	/* Not O_TRUNC: what it is must be known before it is emptied;
+	 * O_NONBLOCK: a FIFO without a reader would block the open. */
+	fd = open(path, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC |
+		  O_NOCTTY);
+	if (fd < 0)
+		return -errno;	/* ELOOP: a symbolic link */
+	if (fstat(fd, &st))
+		goto fail;
+	if (S_ISREG(st.st_mode)) {
+		if (ftruncate(fd, 0))
+			goto fail;
+	} else if (!(flags & UTIL_OUT_DEVICE) ||
+		   !(S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode))) {
+		errno = EINVAL;
+		goto fail;
+	}
+	if (fcntl(fd, F_SETFL, 0))	/* blocking, as an output is */
+		goto fail;
+	return fd;
+fail:
+	err = -errno;
+	close(fd);
+	return err;
+}
+
+void util_warn_output(const char *path, int err, int flags,
+		      const char *what_to_do)
+{
+	if (err == -ELOOP)
+		util_warn("cannot write %s: it is a symbolic link, which vmprof does not write through: remove it, or %s",
+			  path, what_to_do);
+	else if (err == -EINVAL && (flags & UTIL_OUT_DEVICE))
+		util_warn("cannot write %s: it is neither a regular file, a character device nor a FIFO: %s",
+			  path, what_to_do);
+	else if (err == -EINVAL || (err == -ENXIO && !(flags & UTIL_OUT_DEVICE)))
+		util_warn("cannot write %s: it is not a regular file: %s", path,
+			  what_to_do);
+	else if (err == -ENXIO)
+		util_warn("cannot write %s: no process reads the FIFO: start its reader first, or %s",
+			  path, what_to_do);
+	else
+		util_warn("cannot create %s: %s (%s)", path, strerror(-err),
+			  what_to_do);
+}
+
+FILE *util_create(const char *path)
+{
 	FILE *f;
 	int fd;
 
-	/* Not O_TRUNC: what it is must be known before it is truncated;
-	 * O_NONBLOCK: a FIFO without a reader would block the open. */
-	fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
-		  O_NONBLOCK, 0666);
+	fd = util_open_output(path, 0, NULL);
 	if (fd < 0) {
-		if (errno == ENXIO)	/* a FIFO without a reader */
-			util_warn("cannot write %s: it is not a regular file: choose another name",
-				  path);
-		else if (errno == ELOOP)
-			util_warn("cannot create %s: it is a symbolic link, which vmprof does not write through: remove it, or choose another name",
-				  path);
-		else
-			util_warn("cannot create %s: %s", path, strerror(errno));
-		return NULL;
-	}
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		util_warn("cannot write %s: it is not a regular file: choose another name",
-			  path);
-		close(fd);
-		return NULL;
-	}
-	if (ftruncate(fd, 0) || fcntl(fd, F_SETFL, 0)) {
-		util_warn("cannot truncate %s: %s", path, strerror(errno));
-		close(fd);
+		util_warn_output(path, fd, 0, "choose another name");
 		return NULL;
 	}
 	f = fdopen(fd, "w");

@@ -86,13 +86,24 @@ void *util_grow(void *arr, size_t n, size_t *cap, size_t size, size_t first);
 
 /* Flush and close stdout; report a write error (a full disk). */
 int util_close_stdout(void);
+/* util_open_output(): an existing character device or FIFO will do. */
+#define UTIL_OUT_DEVICE	1
 /*
- * Create (or truncate) the output file @path for writing, as a tool run
- * by root in a directory others may write must: never through a symbolic
- * link (O_NOFOLLOW), and never truncating what is not a regular file (a
- * FIFO, a device).  Return the stream, or NULL after saying why and what
- * to do (EXIT_FAIL is the caller's).
+ * Open the output @path for writing (close-on-exec), as a tool run by
+ * root in a directory others may write must: never through a symbolic
+ * link, and never emptying what is not a regular file.  A new file is
+ * created (*@created, if given, set to 1); an existing regular file is
+ * emptied; with UTIL_OUT_DEVICE an existing character device or FIFO is
+ * opened as it is (a FIFO then blocks as usual).  The descriptor, or
+ * -errno: -ELOOP a symbolic link, -EINVAL a file of another kind, -ENXIO
+ * a FIFO without a reader.
  */
+int util_open_output(const char *path, int flags, int *created);
+/* Say why util_open_output(@path, @flags) failed (@err), and @what_to_do. */
+void util_warn_output(const char *path, int err, int flags,
+		      const char *what_to_do);
+/* util_open_output() of @path as a stream, a regular file only; NULL
+ * after saying why and what to do (EXIT_FAIL is the caller's). */
 FILE *util_create(const char *path);
 /* Give up every capability (effective, permitted, inheritable, ambient):
  * 0, or -1 with errno. */

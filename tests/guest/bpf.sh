@@ -157,6 +157,21 @@ check "it is kept as FILE.old, the run's data in FILE" \
 "$MONITOR" --pid $$ -d 0.2 -o "$tmp/keep.csv" 2> /dev/null
 is "a monitor into it exits 0" "$?" 0
 check "the run's data is FILE.old now" grep -q '^# process .*command=true' "$tmp/keep.csv.old"
+# -o never through a symbolic link (as root, in a directory others may
+# write); a FIFO with a reader is an output like /dev/null.
+echo kept > "$tmp/target"
+ln -s "$tmp/target" "$tmp/link.csv"
+"$VMPROF" run -q -o "$tmp/link.csv" -- true 2> "$tmp/e8"
+is "a run into a symbolic link exits 1" "$?" 1
+check "and says it does not write through one" grep -q 'link.csv: it is a symbolic link' "$tmp/e8"
+check "and its target is untouched" test "$(cat "$tmp/target")" = kept
+mkfifo "$tmp/fifo"
+cat "$tmp/fifo" > "$tmp/from-fifo" &
+reader=$!
+"$VMPROF" run -q -o "$tmp/fifo" -- true
+is "a run into a FIFO with a reader exits 0" "$?" 0
+wait "$reader"
+check "and the reader gets the data" grep -q '^# process .*command=true' "$tmp/from-fifo"
 
 # ------------------------------------------------ the module beside it
 # One process, stopped while both backends take their baseline, then
