@@ -206,40 +206,54 @@ static long seqwait_one(__u32 i, void *ctx)
 	return !(s->seq & 1);
 }
 
+/* One read of the counters under the sequence count: try_one() stops the
+ * retries once a read was not torn. */
+struct tries {
+	struct seqwait sw;
+	struct walk w;
+	unsigned int torn;
+};
+
+static long try_one(__u32 i, void *ctx)
+{
+	struct tries *t = ctx;
+	struct signal_struct *sig = t->sw.sig;
+
+	bpf_loop(1 << 16, seqwait_one, &t->sw, 0);
+	__builtin_memset(&t->w, 0, sizeof(t->w));
+	t->w.head = (unsigned long long)sig +
+		    bpf_core_field_offset(struct signal_struct, thread_head);
+	t->w.node_off = bpf_core_field_offset(struct task_struct, thread_node);
+	t->w.pos = (unsigned long long)BPF_CORE_READ(sig, thread_head.next);
+	t->w.cpu = BPF_CORE_READ(sig, sum_sched_runtime);
+	t->w.minf = BPF_CORE_READ(sig, min_flt);
+	t->w.majf = BPF_CORE_READ(sig, maj_flt);
+	bpf_loop(VMPROF_BPF_MAX_THREADS, walk_one, &t->w, 0);
+	/* x86-64 keeps loads in order: no read barrier is needed. */
+	t->torn = (t->sw.seq & 1) || stats_seq(sig) != t->sw.seq;
+	return !t->torn;
+}
+
+/* The retries are a bpf_loop() of their own: the verifier checks one
+ * read, not VMPROF_BPF_MAX_RETRY of them unrolled. */
 static __always_inline void read_counters(struct task_struct *task,
 					  struct vmprof_bpf_out *o)
 {
-	struct signal_struct *sig = BPF_CORE_READ(task, signal);
-	struct seqwait sw = { .sig = sig };
-	struct walk w;
-	unsigned int i;
+	struct tries t;
 
-	__builtin_memset(&w, 0, sizeof(w));
-	o->flags |= VMPROF_BPF_TORN;
-	for (i = 0; i < VMPROF_BPF_MAX_RETRY; i++) {
-		bpf_loop(1 << 16, seqwait_one, &sw, 0);
-		__builtin_memset(&w, 0, sizeof(w));
-		w.head = (unsigned long long)sig +
-			 bpf_core_field_offset(struct signal_struct, thread_head);
-		w.node_off = bpf_core_field_offset(struct task_struct, thread_node);
-		w.pos = (unsigned long long)BPF_CORE_READ(sig, thread_head.next);
-		w.cpu = BPF_CORE_READ(sig, sum_sched_runtime);
-		w.minf = BPF_CORE_READ(sig, min_flt);
-		w.majf = BPF_CORE_READ(sig, maj_flt);
-		bpf_loop(VMPROF_BPF_MAX_THREADS, walk_one, &w, 0);
-		/* x86-64 keeps loads in order: no read barrier is needed. */
-		if (!(sw.seq & 1) && stats_seq(sig) == sw.seq) {
-			o->flags &= ~VMPROF_BPF_TORN;
-			break;
-		}
-	}
-	if (!w.done)
+	__builtin_memset(&t, 0, sizeof(t));
+	t.sw.sig = BPF_CORE_READ(task, signal);
+	t.torn = 1;
+	bpf_loop(VMPROF_BPF_MAX_RETRY, try_one, &t, 0);
+	if (t.torn)
+		o->flags |= VMPROF_BPF_TORN;
+	if (!t.w.done)
 		o->flags |= VMPROF_BPF_TRUNC;
-	o->cpu_ns = w.cpu;
-	o->min_flt = w.minf;
-	o->maj_flt = w.majf;
-	o->nthreads = w.n;
-	o->rss_pages = rss_pages(w.mm);
+	o->cpu_ns = t.w.cpu;
+	o->min_flt = t.w.minf;
+	o->maj_flt = t.w.majf;
+	o->nthreads = t.w.n;
+	o->rss_pages = rss_pages(t.w.mm);
 }
 
 /* The module's vmprof_task_done(): alone, TASK_DEAD, off its CPU. */
