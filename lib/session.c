@@ -44,7 +44,7 @@ int vmprof_backend_parse(const char *name, enum vmprof_backend *backend)
 static int choose_backend(const char *root, unsigned int flags,
 			  enum vmprof_backend *backend)
 {
-	const char *env = getenv("VMPROF_BACKEND");
+	const char *env = secure_getenv("VMPROF_BACKEND");
 
 	if (*backend == VMPROF_BACKEND_AUTO && env && *env &&
 	    vmprof_backend_parse(env, backend))

@@ -158,9 +158,12 @@ int util_open_output(const char *path, int flags, int *created)
 	if (errno != EEXIST)
 		return -errno;
 	/* Not O_TRUNC: what it is must be known before it is emptied;
-	 * O_NONBLOCK: a FIFO without a reader would block the open. */
-	fd = open(path, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC |
-		  O_NOCTTY);
+	 * O_NONBLOCK: a FIFO without a reader would block the open.
+	 * O_CREAT, so that the kernel's fs.protected_regular and
+	 * protected_fifos refuse a file another user planted in a sticky
+	 * directory (/tmp); a name gone since is created, not undone. */
+	fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK |
+		  O_CLOEXEC | O_NOCTTY, 0666);
 	if (fd < 0)
 		return -errno;	/* ELOOP: a symbolic link */
 	if (fstat(fd, &st))
