@@ -42,9 +42,13 @@ wall=$(awk '{ print $4 }' "$tmp/spin.out")
 own=$(awk '{ print $6 }' "$tmp/spin.out")
 cpu=$(awk '$1 == "rec" { s += $5 } END { print s + 0 }' "$tmp/spin.rec")
 ratio=$(awk -v c="$cpu" -v w="$wall" 'BEGIN { printf "%.4f", c / w }')
-# Wall time is the loose bound (a VM's vCPU shares the host with others);
-# the process's own CPU clock is the tight one.
-in_range "recorded CPU / wall time of a 2 s busy loop" "$ratio" 0.85 1.05
+# Wall time is the loose bound (a VM's vCPU shares the host with others),
+# and only from below: the records also hold what the process costs from
+# SIGCONT to its exit, which under TCG grows with the host's load (135 ms
+# once in CI on 6.1).  The bounds from above are the two that follow: the
+# process's own CPU clock, and the time the records cover.
+check "recorded CPU / wall time of a 2 s busy loop is at least 0.85 ($ratio)" \
+	awk -v r="$ratio" 'BEGIN { exit !(r >= 0.85) }'
 # The records cover registration to exit: at least the loop the process
 # timed itself, and, one thread, no more than the time they cover.  (What
 # the exit costs depends on the kernel: several times more on the debug
