@@ -19,6 +19,7 @@
 #define DATA_MAGIC	"# vmprof-data"
 #define DATA_VERSION	1
 #define PROCESS_TAG	"# process pid="
+#define CLOCK_TAG	"# clock realtime_ns="
 
 enum { C_TIME, C_PID, C_NR, C_INTERVAL, C_MIN, C_MAJ, C_CPU, C_RSS, C_FLAGS,
        C_PPID, C_COUNT };
@@ -291,6 +292,64 @@ int vmprof_process_line(const char *line, uint32_t *pid, char *command,
 		command[len] = '\0';
 	}
 	*pid = (uint32_t)v;
+	return 1;
+}
+
+int vmprof_write_clock(FILE *f, enum vmprof_format fmt, uint64_t realtime_ns,
+		       uint64_t monotonic_ns)
+{
+	int n;
+
+	errno = 0;
+	if (fmt == VMPROF_FMT_JSON)
+		n = fprintf(f, "{\"realtime_ns\":%" PRIu64 ",\"monotonic_ns\":%" PRIu64 "}\n",
+			    realtime_ns, monotonic_ns);
+	else
+		n = fprintf(f, CLOCK_TAG "%" PRIu64 " monotonic_ns=%" PRIu64 "\n",
+			    realtime_ns, monotonic_ns);
+	return stream_status(f, n);
+}
+
+/* The decimal number at *@p, no more than UINT64_MAX: 0 and *@p past it,
+ * or -EBADMSG. */
+static int scan_u64(const char **p, uint64_t *v)
+{
+	const char *s = *p;
+	uint64_t n = 0;
+
+	if (*s < '0' || *s > '9')
+		return -EBADMSG;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		unsigned int d = (unsigned int)(*s - '0');
+
+		if (n > (UINT64_MAX - d) / 10)
+			return -EBADMSG;
+		n = n * 10 + d;
+	}
+	*p = s;
+	*v = n;
+	return 0;
+}
+
+int vmprof_clock_line(const char *line, uint64_t *realtime_ns,
+		      uint64_t *monotonic_ns)
+{
+	const char *p = line + strlen(CLOCK_TAG);
+	uint64_t rt, mono;
+
+	if (strncmp(line, CLOCK_TAG, strlen(CLOCK_TAG)))
+		return 0;
+	if (scan_u64(&p, &rt) || strncmp(p, " monotonic_ns=", 14))
+		return -EBADMSG;
+	p += 14;
+	if (scan_u64(&p, &mono))
+		return -EBADMSG;
+	if (*p == '\r')
+		p++;
+	if (*p && *p != '\n')
+		return -EBADMSG;
+	*realtime_ns = rt;
+	*monotonic_ns = mono;
 	return 1;
 }
 

@@ -343,6 +343,35 @@ int vmprof_write_process(FILE *f, enum vmprof_format fmt, uint32_t pid,
 int vmprof_process_line(const char *line, uint32_t *pid, char *command,
 			size_t size);
 
+/**
+ * vmprof_write_clock() - place a data file's time stamps in wall-clock time
+ * @realtime_ns:  CLOCK_REALTIME, in ns since the epoch...
+ * @monotonic_ns: ...and CLOCK_MONOTONIC (the clock of time_ns) at the same
+ *                moment
+ *
+ * CSV and TSV get a comment line, "# clock realtime_ns=R monotonic_ns=M",
+ * which readers that do not look for it skip; JSON lines get
+ * {"realtime_ns":R,"monotonic_ns":M}.  Written once, after the header: a
+ * row's wall-clock time is R + time_ns - M (as the realtime clock stood
+ * then: later steps of that clock are not followed).
+ *
+ * Return: 0 or -errno of the stream.
+ */
+int vmprof_write_clock(FILE *f, enum vmprof_format fmt, uint64_t realtime_ns,
+		       uint64_t monotonic_ns);
+
+/**
+ * vmprof_clock_line() - read the clock line of a CSV or TSV data file
+ * @line:         a line of the file, with or without its newline
+ * @realtime_ns:  set from the line
+ * @monotonic_ns: set from the line
+ *
+ * Return: 1 for a clock line, 0 for any other line, -EBADMSG for a
+ * malformed clock line.
+ */
+int vmprof_clock_line(const char *line, uint64_t *realtime_ns,
+		      uint64_t *monotonic_ns);
+
 #ifdef __cplusplus
 }
 #endif

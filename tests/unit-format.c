@@ -270,6 +270,37 @@ static void test_process_lines(void)
 	       "a process line without command=: EBADMSG");
 }
 
+static void test_clock_lines(void)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	uint64_t rt = 0, mono = 0;
+
+	vmprof_write_clock(f, VMPROF_FMT_TSV, 1796000000123456789u, 42);
+	vmprof_write_clock(f, VMPROF_FMT_JSON, UINT64_MAX, 0);
+	fclose(f);
+	is_str(buf, "# clock realtime_ns=1796000000123456789 monotonic_ns=42\n"
+	       "{\"realtime_ns\":18446744073709551615,\"monotonic_ns\":0}\n",
+	       "clock lines: a comment line, and a JSON object");
+	is_u64(vmprof_clock_line(buf, &rt, &mono), 1, "a clock line is recognised");
+	ok(rt == 1796000000123456789u && mono == 42, "its two clocks");
+	free(buf);
+	is_u64(vmprof_clock_line("# clock realtime_ns=18446744073709551615 monotonic_ns=1\r\n",
+				 &rt, &mono), 1, "UINT64_MAX, and CRLF, are read");
+	ok(rt == UINT64_MAX && mono == 1, "...as they are");
+	is_u64(vmprof_clock_line("# process pid=1 command=a", &rt, &mono), 0,
+	       "a process line is not a clock line");
+	is_u64(-vmprof_clock_line("# clock realtime_ns=18446744073709551616 monotonic_ns=1",
+				  &rt, &mono), EBADMSG, "a clock past 64 bits: EBADMSG");
+	is_u64(-vmprof_clock_line("# clock realtime_ns=1 monotonic_ns=", &rt, &mono),
+	       EBADMSG, "no monotonic time: EBADMSG");
+	is_u64(-vmprof_clock_line("# clock realtime_ns=1 monotonic_ns=2 x", &rt,
+				  &mono), EBADMSG, "trailing text: EBADMSG");
+	is_u64(-vmprof_clock_line("# clock realtime_ns=-1 monotonic_ns=2", &rt,
+				  &mono), EBADMSG, "a sign: EBADMSG");
+}
+
 static void test_row_add(void)
 {
 	struct vmprof_row a = { .time_ns = 100, .pid = 1, .nr_pids = 1,
@@ -354,6 +385,7 @@ int main(void)
 	test_roundtrip();
 	test_util_text();
 	test_process_lines();
+	test_clock_lines();
 	test_row_add();
 	test_malformed();
 	test_stats();

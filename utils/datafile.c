@@ -50,6 +50,7 @@ int datafile_read_stream(FILE *f, const char *path,
 			 const struct datafile_ops *ops, void *arg)
 {
 	char command[DATAFILE_COMMAND_MAX];
+	uint64_t rt, mono;
 	uint32_t pid;
 	struct vmprof_reader rd;
 	struct vmprof_row row;
@@ -90,6 +91,21 @@ int datafile_read_stream(FILE *f, const char *path,
 		}
 		if (n < 0) {
 			rc = util_fail("%s:%lu: malformed process line: expected \"# process pid=PID command=TEXT\"",
+				       path, rd.line + 1);
+			break;
+		}
+		n = vmprof_clock_line(line, &rt, &mono);
+		if (n == 1) {
+			rd.line++;
+			n = ops->clock ? ops->clock(rt, mono, arg) : 0;
+			if (n) {
+				rc = util_fail("%s:%lu: %s", path, rd.line, strerror(-n));
+				break;
+			}
+			continue;
+		}
+		if (n < 0) {
+			rc = util_fail("%s:%lu: malformed clock line: expected \"# clock realtime_ns=NS monotonic_ns=NS\"",
 				       path, rd.line + 1);
 			break;
 		}

@@ -3,6 +3,7 @@
 #ifndef VMPROF_DATAFILE_H
 #define VMPROF_DATAFILE_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "vmprof.h"
@@ -19,6 +20,8 @@ struct datafile_ops {
 	int (*row)(const struct vmprof_row *row, void *arg);
 	/* A process line (its command), may be NULL. */
 	int (*process)(uint32_t pid, const char *command, void *arg);
+	/* The clock line (its realtime/monotonic pair), may be NULL. */
+	int (*clock)(uint64_t realtime_ns, uint64_t monotonic_ns, void *arg);
 };
 
 /*

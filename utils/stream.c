@@ -34,6 +34,36 @@ void stream_catch_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
+static uint64_t clock_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * CLOCK_REALTIME and CLOCK_MONOTONIC (the records' clock) at one moment:
+ * the realtime reading between two monotonic ones, the closest pair of
+ * three tries (a preemption between the readings widens one).
+ */
+static void clock_pair(uint64_t *realtime_ns, uint64_t *monotonic_ns)
+{
+	uint64_t best = UINT64_MAX;
+
+	for (int i = 0; i < 3; i++) {
+		uint64_t before = clock_ns(CLOCK_MONOTONIC);
+		uint64_t rt = clock_ns(CLOCK_REALTIME);
+		uint64_t after = clock_ns(CLOCK_MONOTONIC);
+
+		if (after - before < best) {
+			best = after - before;
+			*realtime_ns = rt;
+			*monotonic_ns = before + (after - before) / 2;
+		}
+	}
+}
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -469,6 +499,12 @@ int stream_run(struct vmprof_session *s, const struct stream_opts *o,
 	if (!err)
 		err = vmprof_write_header(o->out, o->fmt, o->aggregate,
 					  hdr->period_ms);
+	if (!err) {
+		uint64_t rt = 0, mono = 0;
+
+		clock_pair(&rt, &mono);
+		err = vmprof_write_clock(o->out, o->fmt, rt, mono);
+	}
 	while (!err && !done) {
 		unsigned int burst = 0;
 		int n;
