@@ -2,8 +2,9 @@
 /*
  * libFuzzer harness: what `vmprof report` does with a data file, on any
  * bytes.  The data-file reader (utils/datafile.c over libvmprof's
- * vmprof_reader_line() and vmprof_process_line()), then the report of
- * every grouping in every format, built with ASan and UBSan: a crash, a
+ * vmprof_reader_line(), vmprof_process_line() and vmprof_clock_line()),
+ * then the report of every grouping in every format (OpenMetrics too),
+ * built with ASan and UBSan: a crash, a
  * leak, an out-of-bounds access or undefined behaviour is a finding.
  * tests/fuzz.test runs it over tests/fuzz/datafile/ (the seeds: real data
  * files, and every input that once failed) for a fixed number of runs.
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 
 #include "datafile.h"
+#include "openmetrics.h"
 #include "report.h"
 
 static FILE *null_out;
@@ -26,6 +28,13 @@ static int add(const struct vmprof_row *row, void *arg)
 static int name(uint32_t pid, const char *command, void *arg)
 {
 	return report_name(arg, pid, command);
+}
+
+static int clock_line(uint64_t realtime_ns, uint64_t monotonic_ns, void *arg)
+{
+	struct report *r = arg;
+
+	return openmetrics_clock(r->on_count_arg, realtime_ns, monotonic_ns);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -45,13 +54,16 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const struct datafile_ops ops = { .row = add, .process = name };
+	static const struct datafile_ops ops = {
+		.row = add, .process = name, .clock = clock_line,
+	};
 	static const enum group_by by[] = {
 		GROUP_PROCESS, GROUP_COMMAND, GROUP_TREE,
 	};
 	static const enum report_format fmt[] = {
 		REPORT_TEXT, REPORT_CSV, REPORT_TSV, REPORT_JSON,
 	};
+	struct openmetrics om;
 	struct report rep;
 
 	for (size_t b = 0; b < sizeof(by) / sizeof(by[0]); b++) {
@@ -62,10 +74,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!f)
 			abort();
 		report_init(&rep, by[b]);
+		openmetrics_attach(&om, &rep);
 		if (datafile_read_stream(f, "fuzz", &ops, &rep) == 0 &&
-		    !report_finish(&rep))
+		    !report_finish(&rep)) {
 			for (size_t i = 0; i < sizeof(fmt) / sizeof(fmt[0]); i++)
 				report_print(&rep, null_out, fmt[i]);
+			openmetrics_print(&om, &rep, null_out);
+		}
+		openmetrics_free(&om);
 		report_free(&rep);
 		fclose(f);
 	}

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* vmprof report [--by WHAT] [--format FMT] [--from SEC] [--to SEC] FILE */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "builtin.h"
 #include "datafile.h"
+#include "openmetrics.h"
 #include "report.h"
 #include "util.h"
 
@@ -31,7 +33,10 @@ const char report_usage[] =
 "                     of its processes at each sample\n"
 "  -f, --format FMT   text (default: a table for people), or tsv, csv or\n"
 "                     json (JSON lines) for programs: a header row, one row\n"
-"                     per process and a total row (pid 0, command \"total\")\n"
+"                     per process and a total row (pid 0, command \"total\");\n"
+"                     or openmetrics: every sample with its wall-clock time,\n"
+"                     for promtool tsdb create-blocks-from openmetrics (see\n"
+"                     below)\n"
 "      --from SEC     count only samples whose interval starts SEC seconds\n"
 "                     or more after the start of the data (its first\n"
 "                     sample's interval start)\n"
@@ -51,10 +56,18 @@ const char report_usage[] =
 "from the group's first start to its last end, as for the total; by\n"
 "command, no pid; by tree, the root's pid and command.\n"
 "\n"
+"OpenMetrics: a series per line of the report, labelled pid and command\n"
+"(as --by groups them): vmprof_page_faults_total{type=\"minor\"|\"major\"}\n"
+"and vmprof_cpu_seconds_total, counters from the first sample in the\n"
+"window, and the gauge vmprof_resident_bytes.  Time stamps come from the\n"
+"file's clock line, which files of older vmprof versions lack.\n"
+"\n"
 "Examples:\n"
 "  vmprof report vmprof.csv\n"
 "  vmprof report --format tsv --from 2 vmprof.csv\n"
 "  vmprof report --by command build.csv\n"
+"  vmprof report -f openmetrics build.csv > build.om &&\n"
+"    promtool tsdb create-blocks-from openmetrics build.om data/\n"
 "  vmprof-monitor -d 5 | vmprof report -\n";
 
 static int add(const struct vmprof_row *row, void *arg)
@@ -67,6 +80,14 @@ static int name(uint32_t pid, const char *command, void *arg)
 	return report_name(arg, pid, command);
 }
 
+static int clock_line(uint64_t realtime_ns, uint64_t monotonic_ns, void *arg)
+{
+	struct report *r = arg;
+
+	return r->on_count_arg ?
+		openmetrics_clock(r->on_count_arg, realtime_ns, monotonic_ns) : 0;
+}
+
 int cmd_report(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -77,8 +98,12 @@ int cmd_report(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static const struct datafile_ops ops = { .row = add, .process = name };
+	static const struct datafile_ops ops = {
+		.row = add, .process = name, .clock = clock_line,
+	};
 	enum report_format fmt = REPORT_TEXT;
+	struct openmetrics om = { 0 };
+	int openmetrics = 0;
 	enum group_by by = GROUP_PROCESS;
 	double from = 0, to = -1;
 	struct report rep;
@@ -99,8 +124,12 @@ int cmd_report(int argc, char **argv)
 				fmt = REPORT_CSV;
 			else if (!strcmp(optarg, "json"))
 				fmt = REPORT_JSON;
+			else if (!strcmp(optarg, "openmetrics"))
+				openmetrics = 1;
 			else
-				return util_usage_error("--format must be text, tsv, csv or json");
+				return util_usage_error("--format must be text, tsv, csv, json or openmetrics");
+			if (strcmp(optarg, "openmetrics"))
+				openmetrics = 0;
 			break;
 		case 'F':
 			from = util_parse_double(optarg, "--from", 0, 1e9);
@@ -124,16 +153,29 @@ int cmd_report(int argc, char **argv)
 		rep.has_to = 1;
 		rep.to_ns = (uint64_t)(to * 1e9 + 0.5);
 	}
+	if (openmetrics)
+		openmetrics_attach(&om, &rep);
 	rc = datafile_read(argv[optind], &ops, &rep);
 	if (rc == EXIT_OK && by != GROUP_PROCESS && rep.groups.per_tick)
 		rc = util_fail("%s is a per-tick file (--aggregate): it has no processes to group by %s",
 			       argv[optind], by == GROUP_TREE ? "tree" : "command");
 	if (rc == EXIT_OK && report_finish(&rep))
 		rc = util_fail("out of memory");
-	if (rc == EXIT_OK) {
+	if (rc == EXIT_OK && openmetrics) {
+		int err = openmetrics_print(&om, &rep, stdout);
+
+		if (err == -ENODATA)
+			rc = util_fail("%s has no clock line (written by an older vmprof, or by hand): its samples cannot be placed in wall-clock time for OpenMetrics; record the run again",
+				       argv[optind]);
+		else if (err == -ENOMEM)
+			rc = util_fail("out of memory");
+		else
+			rc = util_close_stdout();
+	} else if (rc == EXIT_OK) {
 		report_print(&rep, stdout, fmt);
 		rc = util_close_stdout();
 	}
+	openmetrics_free(&om);
 	report_free(&rep);
 	return rc;
 }

@@ -121,7 +121,7 @@ static int count(struct report *r, const struct vmprof_row *row, size_t group)
 	p->covered_ns += row->interval_ns;
 	tick_add(p, &p->tick, row);
 	tick_add(&r->peak, &r->tick, row);
-	return 0;
+	return r->on_count ? r->on_count(r->on_count_arg, row, group) : 0;
 }
 
 /* The start of the data is known once the first tick is complete: count

@@ -59,6 +59,10 @@ struct report {
 	size_t capfirst;
 	struct vmprof_row tick;	/* the sum of the current tick's rows */
 	struct report_proc peak;	/* the total's peaks, over ticks */
+	/* Called, if set, with every row counted (in the window, with
+	 * counts) and its group: 0 or -errno. */
+	int (*on_count)(void *arg, const struct vmprof_row *row, size_t group);
+	void *on_count_arg;
 };
 
 void report_init(struct report *r, enum group_by by);

@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * vmprof report --format openmetrics: the OpenMetrics text format
+ * (https://openmetrics.io), every sample with its time stamp.  A
+ * MetricFamily's samples come together, each series' in time order, and
+ * "# EOF" ends the exposition, as the format requires.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "openmetrics.h"
+#include "util.h"
+
+/* One time stamp of a group: its counters since its first sample in the
+ * window, and the sum of its resident sizes then. */
+struct om_point {
+	uint64_t tick_ns;	/* CLOCK_MONOTONIC, as recorded */
+	uint64_t time_ns;	/* the same, or moved (OM_SPACING_NS) */
+	uint64_t min_flt;
+	uint64_t maj_flt;
+	uint64_t cpu_ns;
+	uint64_t rss_kb;
+};
+
+struct om_series {
+	struct om_point *pts;
+	size_t n, cap;
+};
+
+/*
+ * Prometheus keeps time stamps in milliseconds, and refuses two samples of
+ * a series at one: a row less than this after a series' last point (a
+ * process's last record, taken when it exits, just after a tick) is placed
+ * this long after it instead.  So a process's series has a point per
+ * sample, and the points of a group (by command or tree) are its ticks.
+ */
+#define OM_SPACING_NS	1000000u
+
+static int on_count(void *arg, const struct vmprof_row *row, size_t group)
+{
+	struct openmetrics *om = arg;
+	struct om_series *s;
+	struct om_point *pt;
+
+	while (om->n <= group) {
+		s = util_grow(om->series, om->n, &om->cap, sizeof(*s), 16);
+		if (!s)
+			return -ENOMEM;
+		om->series = s;
+		memset(&om->series[om->n++], 0, sizeof(*s));
+	}
+	s = &om->series[group];
+	if (s->n && row->time_ns == s->pts[s->n - 1].tick_ns) {
+		/* another process of the group, at the same tick */
+		pt = &s->pts[s->n - 1];
+		pt->rss_kb += row->rss_kb;
+	} else {
+		pt = util_grow(s->pts, s->n, &s->cap, sizeof(*pt), 64);
+		if (!pt)
+			return -ENOMEM;
+		s->pts = pt;
+		pt = &s->pts[s->n++];
+		*pt = s->n > 1 ? pt[-1] : (struct om_point){ 0 };
+		pt->tick_ns = row->time_ns;
+		if (s->n > 1 && row->time_ns < pt->time_ns + OM_SPACING_NS)
+			pt->time_ns += OM_SPACING_NS;
+		else
+			pt->time_ns = row->time_ns;
+		pt->rss_kb = row->rss_kb;
+	}
+	pt->min_flt += row->min_flt;
+	pt->maj_flt += row->maj_flt;
+	pt->cpu_ns += row->cpu_ns;
+	return 0;
+}
+
+void openmetrics_attach(struct openmetrics *om, struct report *r)
+{
+	memset(om, 0, sizeof(*om));
+	r->on_count = on_count;
+	r->on_count_arg = om;
+}
+
+int openmetrics_clock(struct openmetrics *om, uint64_t realtime_ns,
+		      uint64_t monotonic_ns)
+{
+	om->has_clock = 1;
+	om->realtime_ns = realtime_ns;
+	om->monotonic_ns = monotonic_ns;
+	return 0;
+}
+
+void openmetrics_free(struct openmetrics *om)
+{
+	for (size_t i = 0; i < om->n; i++)
+		free(om->series[i].pts);
+	free(om->series);
+	memset(om, 0, sizeof(*om));
+}
+
+/* The length of the valid UTF-8 sequence at @s, or 0. */
+static size_t utf8_len(const unsigned char *s)
+{
+	size_t n;
+	uint32_t c;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, c = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, c = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, c = s[0] & 0x07;
+	else
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	/* no overlong forms, surrogates or code points past U+10FFFF */
+	if ((n == 3 && c < 0x800) || (n == 4 && c < 0x10000) ||
+	    (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
+		return 0;
+	return n;
+}
+
+/*
+ * A label value: UTF-8 with \\, \" and \n escaped, as the format requires.
+ * A command line is bytes: a byte that is not part of valid UTF-8 becomes
+ * U+FFFD, and a control character a space (as in data files).
+ */
+static void put_label(FILE *f, const char *name, const char *value)
+{
+	const unsigned char *s = (const unsigned char *)value;
+
+	fprintf(f, "%s=\"", name);
+	while (*s) {
+		size_t n = utf8_len(s);
+
+		if (!n) {
+			fputs("\xef\xbf\xbd", f);
+			s++;
+		} else if (*s == '\\' || *s == '"') {
+			fprintf(f, "\\%c", *s++);
+		} else if (*s < 0x20 || *s == 0x7f) {
+			putc(' ', f);
+			s++;
+		} else {
+			fwrite(s, 1, n, f);
+			s += n;
+		}
+	}
+	putc('"', f);
+}
+
+enum om_value { OM_MIN, OM_MAJ, OM_CPU, OM_RSS };
+
+/* The labels of group @i and @type, without braces: 0, or -ENOMEM. */
+static int labels_of(const struct report *r, size_t i, const char *type,
+		     char **text)
+{
+	const struct group *g = &r->groups.g[i];
+	const char *sep = "";
+	size_t len;
+	FILE *f = open_memstream(text, &len);
+
+	if (!f)
+		return -ENOMEM;
+	if (g->pid) {
+		fprintf(f, "pid=\"%" PRIu32 "\"", g->pid);
+		sep = ",";
+	}
+	if (g->name) {
+		fputs(sep, f);
+		put_label(f, "command", g->name);
+		sep = ",";
+	}
+	if (type)
+		fprintf(f, "%stype=\"%s\"", sep, type);
+	if (ferror(f)) {
+		fclose(f);
+		free(*text);
+		return -ENOMEM;
+	}
+	return fclose(f) ? -ENOMEM : 0;
+}
+
+/* A series' samples: name{labels} value time, in time order. */
+static int put_series(FILE *f, const struct openmetrics *om,
+		      const struct report *r, size_t i, const char *name,
+		      const char *type, enum om_value v)
+{
+	const struct om_series *s = &om->series[i];
+	char *labels;
+	int err = labels_of(r, i, type, &labels);
+
+	if (err)
+		return err;
+	for (size_t k = 0; k < s->n; k++) {
+		const struct om_point *pt = &s->pts[k];
+		/* modulo 2^64: a sample may precede the clock line */
+		uint64_t t = om->realtime_ns + (pt->time_ns - om->monotonic_ns);
+
+		fputs(name, f);
+		if (*labels)
+			fprintf(f, "{%s}", labels);
+		switch (v) {
+		case OM_MIN:
+			fprintf(f, " %" PRIu64, pt->min_flt);
+			break;
+		case OM_MAJ:
+			fprintf(f, " %" PRIu64, pt->maj_flt);
+			break;
+		case OM_CPU:
+			fprintf(f, " %" PRIu64 ".%09" PRIu64,
+				pt->cpu_ns / 1000000000u, pt->cpu_ns % 1000000000u);
+			break;
+		case OM_RSS:
+			fprintf(f, " %" PRIu64, pt->rss_kb * 1024);
+			break;
+		}
+		/* seconds, to the millisecond Prometheus keeps */
+		fprintf(f, " %" PRIu64 ".%03" PRIu64 "\n", t / 1000000000u,
+			t % 1000000000u / 1000000u);
+	}
+	free(labels);
+	return 0;
+}
+
+int openmetrics_print(const struct openmetrics *om, const struct report *r,
+		      FILE *f)
+{
+	int err = 0;
+
+	if (!om->has_clock)
+		return -ENODATA;
+	errno = 0;
+	fputs("# TYPE vmprof_page_faults counter\n"
+	      "# HELP vmprof_page_faults Page faults (minor: no I/O; major: I/O) since the first sample.\n",
+	      f);
+	for (size_t i = 0; i < om->n && !err; i++) {
+		err = put_series(f, om, r, i, "vmprof_page_faults_total", "minor", OM_MIN);
+		if (!err)
+			err = put_series(f, om, r, i, "vmprof_page_faults_total", "major", OM_MAJ);
+	}
+	fputs("# TYPE vmprof_cpu_seconds counter\n"
+	      "# UNIT vmprof_cpu_seconds seconds\n"
+	      "# HELP vmprof_cpu_seconds CPU time, user and system, since the first sample.\n",
+	      f);
+	for (size_t i = 0; i < om->n && !err; i++)
+		err = put_series(f, om, r, i, "vmprof_cpu_seconds_total", NULL, OM_CPU);
+	fputs("# TYPE vmprof_resident_bytes gauge\n"
+	      "# UNIT vmprof_resident_bytes bytes\n"
+	      "# HELP vmprof_resident_bytes Resident set size (anonymous, file and shared memory pages).\n",
+	      f);
+	for (size_t i = 0; i < om->n && !err; i++)
+		err = put_series(f, om, r, i, "vmprof_resident_bytes", NULL, OM_RSS);
+	fputs("# EOF\n", f);
+	if (!err && ferror(f))
+		err = errno ? -errno : -EIO;
+	return err;
+}
