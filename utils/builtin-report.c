@@ -167,8 +167,13 @@ int cmd_report(int argc, char **argv)
 		if (err == -ENODATA)
 			rc = util_fail("%s has no clock line (written by an older vmprof, or by hand): its samples cannot be placed in wall-clock time for OpenMetrics; record the run again",
 				       argv[optind]);
+		else if (err == -ERANGE)
+			rc = util_fail("%s: its clock line places samples before 1970 or after 2262: is the line damaged?",
+				       argv[optind]);
 		else if (err == -ENOMEM)
 			rc = util_fail("out of memory");
+		else if (err)
+			rc = util_fail("error writing standard output: %s", strerror(-err));
 		else
 			rc = util_close_stdout();
 	} else if (rc == EXIT_OK) {

@@ -51,6 +51,7 @@ int datafile_read_stream(FILE *f, const char *path,
 {
 	char command[DATAFILE_COMMAND_MAX];
 	uint64_t rt, mono;
+	unsigned int clocks = 0;
 	uint32_t pid;
 	struct vmprof_reader rd;
 	struct vmprof_row row;
@@ -95,6 +96,11 @@ int datafile_read_stream(FILE *f, const char *path,
 			break;
 		}
 		n = vmprof_clock_line(line, &rt, &mono);
+		if (n == 1 && clocks++) {
+			rc = util_fail("%s:%lu: a second clock line: a file has one, after its header",
+				       path, rd.line + 1);
+			break;
+		}
 		if (n == 1) {
 			rd.line++;
 			n = ops->clock ? ops->clock(rt, mono, arg) : 0;

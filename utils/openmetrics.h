@@ -13,13 +13,18 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "pidmap.h"
 #include "report.h"
 
 struct om_series;
+struct om_proc;
 
 struct openmetrics {
 	struct om_series *series;	/* by group index */
 	size_t n, cap;
+	struct om_proc *procs;		/* by pidmap index */
+	size_t nprocs, capprocs;
+	struct pidmap pids;
 	int has_clock;
 	uint64_t realtime_ns, monotonic_ns;	/* the file's clock line */
 };
@@ -32,7 +37,8 @@ int openmetrics_clock(struct openmetrics *om, uint64_t realtime_ns,
 /*
  * Write the exposition, "# EOF" last, after report_finish(@r): 0,
  * -ENODATA if the file had no clock line (written by an older vmprof),
- * -ENOMEM, or -errno of the stream.
+ * -ERANGE if by that line a sample lies before 1970 or after 2262 (and
+ * then nothing is written), -ENOMEM, or -errno of the stream.
  */
 int openmetrics_print(const struct openmetrics *om, const struct report *r,
 		      FILE *f);

@@ -109,7 +109,7 @@ static int count(struct report *r, const struct vmprof_row *row, size_t group)
 	/* The last interval of a process reaped before its last sample has
 	 * no counts: it says how the process ended, nothing more. */
 	if (row->flags & VMPROF_REC_REAPED)
-		return 0;
+		return r->on_count ? r->on_count(r->on_count_arg, row, group) : 0;
 	if (!p->samples || begin < p->first_ns)
 		p->first_ns = begin;
 	if (row->time_ns > p->last_ns)

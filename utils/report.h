@@ -59,8 +59,9 @@ struct report {
 	size_t capfirst;
 	struct vmprof_row tick;	/* the sum of the current tick's rows */
 	struct report_proc peak;	/* the total's peaks, over ticks */
-	/* Called, if set, with every row counted (in the window, with
-	 * counts) and its group: 0 or -errno. */
+	/* Called, if set, with every row counted (in the window; a reaped
+	 * process's last, which has no counts, too) and its group: 0 or
+	 * -errno. */
 	int (*on_count)(void *arg, const struct vmprof_row *row, size_t group);
 	void *on_count_arg;
 };
