@@ -29,6 +29,8 @@ E1=case_1_work_1_2
 E2=case_1_work_3_4
 for e in $E1 $E2; do
 	report "$D/$e.csv" > "$DIR/.$e.tsv"
+	# the timeline, for ui.perfetto.dev
+	"$V" report --format perfetto -o "$DIR/$e.perfetto-trace" "$D/$e.csv"
 done
 "$V" plot -t "Experiment 1: two random-access processes" "$D/$E1.csv" -o "$DIR/$E1.png"
 "$V" plot -t "Experiment 2: random access and locality" "$D/$E2.csv" -o "$DIR/$E2.png"
@@ -47,6 +49,9 @@ exp_section() {	# exp_section E TITLE
 	echo "### $title"
 	echo
 	echo "![$title]($e.png)"
+	echo
+	echo "Its timeline: [\`$e.perfetto-trace\`]($e.perfetto-trace), to open in https://ui.perfetto.dev"
+	echo "(Open trace file; the page reads it in the browser and uploads nothing)."
 	echo
 	echo "| pid | command | minor faults | major faults | CPU (s) | completed at (s) |"
 	echo "| ---: | --- | ---: | ---: | ---: | ---: |"

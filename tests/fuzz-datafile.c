@@ -13,9 +13,11 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "datafile.h"
 #include "openmetrics.h"
+#include "perfetto.h"
 #include "report.h"
 
 static FILE *null_out;
@@ -30,10 +32,15 @@ static int name(uint32_t pid, const char *command, void *arg)
 	return report_name(arg, pid, command);
 }
 
+/* The exporter attached to the report: OpenMetrics, or Perfetto. */
+static int perfetto;
+
 static int clock_line(uint64_t realtime_ns, uint64_t monotonic_ns, void *arg)
 {
 	struct report *r = arg;
 
+	if (perfetto)
+		return perfetto_clock(r->on_count_arg, realtime_ns, monotonic_ns);
 	return openmetrics_clock(r->on_count_arg, realtime_ns, monotonic_ns);
 }
 
@@ -57,13 +64,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const struct datafile_ops ops = {
 		.row = add, .process = name, .clock = clock_line,
 	};
+	/* The last pass exports to Perfetto, which groups by process. */
 	static const enum group_by by[] = {
-		GROUP_PROCESS, GROUP_COMMAND, GROUP_TREE,
+		GROUP_PROCESS, GROUP_COMMAND, GROUP_TREE, GROUP_PROCESS,
 	};
 	static const enum report_format fmt[] = {
 		REPORT_TEXT, REPORT_CSV, REPORT_TSV, REPORT_JSON,
 	};
 	struct openmetrics om;
+	struct perfetto pf;
 	struct report rep;
 
 	for (size_t b = 0; b < sizeof(by) / sizeof(by[0]); b++) {
@@ -73,15 +82,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		if (!f)
 			abort();
+		perfetto = b == 3;
 		report_init(&rep, by[b]);
-		openmetrics_attach(&om, &rep);
+		memset(&om, 0, sizeof(om));
+		memset(&pf, 0, sizeof(pf));
+		if (perfetto)
+			perfetto_attach(&pf, &rep);
+		else
+			openmetrics_attach(&om, &rep);
 		if (datafile_read_stream(f, "fuzz", &ops, &rep) == 0 &&
 		    !report_finish(&rep)) {
 			for (size_t i = 0; i < sizeof(fmt) / sizeof(fmt[0]); i++)
 				report_print(&rep, null_out, fmt[i]);
-			openmetrics_print(&om, &rep, null_out);
+			if (perfetto)
+				perfetto_print(&pf, &rep, null_out);
+			else
+				openmetrics_print(&om, &rep, null_out);
 		}
 		openmetrics_free(&om);
+		perfetto_free(&pf);
 		report_free(&rep);
 		fclose(f);
 	}

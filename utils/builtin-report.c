@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* vmprof report [--by WHAT] [--format FMT] [--from SEC] [--to SEC] FILE */
+/* vmprof report [--by WHAT] [--format FMT] [--from SEC] [--to SEC] [-o OUT] FILE */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "builtin.h"
 #include "datafile.h"
 #include "openmetrics.h"
+#include "perfetto.h"
 #include "report.h"
 #include "util.h"
 
@@ -36,11 +38,14 @@ const char report_usage[] =
 "                     per process and a total row (pid 0, command \"total\");\n"
 "                     or openmetrics: every sample with its wall-clock time,\n"
 "                     for promtool tsdb create-blocks-from openmetrics (see\n"
-"                     below)\n"
+"                     below); or perfetto: a trace for the Perfetto UI\n"
+"                     (binary: give -o; see below)\n"
 "      --from SEC     count only samples whose interval starts SEC seconds\n"
 "                     or more after the start of the data (its first\n"
 "                     sample's interval start)\n"
 "      --to SEC       ...and ends at most SEC seconds after it\n"
+"  -o, --output OUT   write to OUT (a new or regular file, not through a\n"
+"                     symbolic link) instead of standard output\n"
 "  -h, --help         show this help\n"
 "\n"
 "Columns of tsv, csv and json: pid, command, start_s and end_s (from the\n"
@@ -62,30 +67,88 @@ const char report_usage[] =
 "window, and the gauge vmprof_resident_bytes.  Time stamps come from the\n"
 "file's clock line, which files of older vmprof versions lack.\n"
 "\n"
+"Perfetto: Perfetto's protobuf trace format.  A track per process, under\n"
+"its parent's when the parent has samples too, holding four counter\n"
+"tracks: minor and major faults per second and CPU utilisation (1 = one\n"
+"CPU), each a step over the interval it was measured in, and the resident\n"
+"size.  Time is CLOCK_MONOTONIC, as recorded.  Open the file in\n"
+"https://ui.perfetto.dev (Open trace file): the page reads it in the\n"
+"browser and uploads nothing.  Per process only: --by command or tree is\n"
+"refused.\n"
+"\n"
 "Examples:\n"
 "  vmprof report vmprof.csv\n"
 "  vmprof report --format tsv --from 2 vmprof.csv\n"
 "  vmprof report --by command build.csv\n"
 "  vmprof report -f openmetrics build.csv > build.om &&\n"
 "    promtool tsdb create-blocks-from openmetrics build.om data/\n"
+"  vmprof report -f perfetto -o build.perfetto-trace build.csv\n"
 "  vmprof-monitor -d 5 | vmprof report -\n";
+
+enum report_output { OUT_REPORT, OUT_OPENMETRICS, OUT_PERFETTO };
+
+/* The report, and the exporter (if any) that collects its rows. */
+struct report_job {
+	struct report rep;
+	enum report_output out;
+	struct openmetrics om;
+	struct perfetto pf;
+};
 
 static int add(const struct vmprof_row *row, void *arg)
 {
-	return report_add(arg, row);
+	struct report_job *job = arg;
+
+	return report_add(&job->rep, row);
 }
 
 static int name(uint32_t pid, const char *command, void *arg)
 {
-	return report_name(arg, pid, command);
+	struct report_job *job = arg;
+
+	return report_name(&job->rep, pid, command);
 }
 
 static int clock_line(uint64_t realtime_ns, uint64_t monotonic_ns, void *arg)
 {
-	struct report *r = arg;
+	struct report_job *job = arg;
 
-	return r->on_count_arg ?
-		openmetrics_clock(r->on_count_arg, realtime_ns, monotonic_ns) : 0;
+	if (job->out == OUT_OPENMETRICS)
+		return openmetrics_clock(&job->om, realtime_ns, monotonic_ns);
+	if (job->out == OUT_PERFETTO)
+		return perfetto_clock(&job->pf, realtime_ns, monotonic_ns);
+	return 0;
+}
+
+/* Write the report or the export to @f, named @path in messages. */
+static int write_out(struct report_job *job, enum report_format fmt,
+		     const char *file, FILE *f, const char *path)
+{
+	int err;
+
+	errno = 0;
+	switch (job->out) {
+	case OUT_OPENMETRICS:
+		err = openmetrics_print(&job->om, &job->rep, f);
+		if (err == -ENODATA)
+			return util_fail("%s has no clock line (written by an older vmprof, or by hand): its samples cannot be placed in wall-clock time for OpenMetrics; record the run again",
+					 file);
+		if (err == -ERANGE)
+			return util_fail("%s: its clock line places samples before 1970 or after 2262: is the line damaged?",
+					 file);
+		break;
+	case OUT_PERFETTO:
+		err = perfetto_print(&job->pf, &job->rep, f);
+		break;
+	default:
+		err = report_print(&job->rep, f, fmt);
+		break;
+	}
+	if (err == -ENOMEM)
+		return util_fail("out of memory");
+	if (err)
+		return util_fail("error writing %s: %s", path, strerror(-err));
+	return EXIT_OK;
 }
 
 int cmd_report(int argc, char **argv)
@@ -95,6 +158,7 @@ int cmd_report(int argc, char **argv)
 		{ "format", required_argument, NULL, 'f' },
 		{ "from", required_argument, NULL, 'F' },
 		{ "to", required_argument, NULL, 'T' },
+		{ "output", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -102,20 +166,22 @@ int cmd_report(int argc, char **argv)
 		.row = add, .process = name, .clock = clock_line,
 	};
 	enum report_format fmt = REPORT_TEXT;
-	struct openmetrics om = { 0 };
-	int openmetrics = 0;
+	enum report_output out = OUT_REPORT;
 	enum group_by by = GROUP_PROCESS;
 	double from = 0, to = -1;
-	struct report rep;
+	const char *output = NULL;
+	struct report_job job;
+	FILE *f = stdout;
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "b:f:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "b:f:o:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'b':
 			if (group_by_parse(optarg, &by))
 				return util_usage_error("--by must be process, command or tree");
 			break;
 		case 'f':
+			out = OUT_REPORT;
 			if (!strcmp(optarg, "text"))
 				fmt = REPORT_TEXT;
 			else if (!strcmp(optarg, "tsv"))
@@ -125,17 +191,20 @@ int cmd_report(int argc, char **argv)
 			else if (!strcmp(optarg, "json"))
 				fmt = REPORT_JSON;
 			else if (!strcmp(optarg, "openmetrics"))
-				openmetrics = 1;
+				out = OUT_OPENMETRICS;
+			else if (!strcmp(optarg, "perfetto"))
+				out = OUT_PERFETTO;
 			else
-				return util_usage_error("--format must be text, tsv, csv, json or openmetrics");
-			if (strcmp(optarg, "openmetrics"))
-				openmetrics = 0;
+				return util_usage_error("--format must be text, tsv, csv, json, openmetrics or perfetto");
 			break;
 		case 'F':
 			from = util_parse_double(optarg, "--from", 0, 1e9);
 			break;
 		case 'T':
 			to = util_parse_double(optarg, "--to", 0, 1e9);
+			break;
+		case 'o':
+			output = optarg;
 			break;
 		case 'h':
 			return util_help(report_usage);
@@ -147,40 +216,46 @@ int cmd_report(int argc, char **argv)
 		return util_usage_error("expected one FILE");
 	if (to >= 0 && to <= from)
 		return util_usage_error("--to must be later than --from");
-	report_init(&rep, by);
-	rep.from_ns = (uint64_t)(from * 1e9 + 0.5);
+	if (out == OUT_PERFETTO && by != GROUP_PROCESS)
+		return util_usage_error("--format perfetto has a track per process, nested by tree: --by does not apply");
+	if (out == OUT_PERFETTO && !output && isatty(STDOUT_FILENO))
+		return util_usage_error("--format perfetto writes a binary trace: give -o FILE, or redirect standard output");
+	memset(&job, 0, sizeof(job));
+	job.out = out;
+	report_init(&job.rep, by);
+	job.rep.from_ns = (uint64_t)(from * 1e9 + 0.5);
 	if (to >= 0) {
-		rep.has_to = 1;
-		rep.to_ns = (uint64_t)(to * 1e9 + 0.5);
+		job.rep.has_to = 1;
+		job.rep.to_ns = (uint64_t)(to * 1e9 + 0.5);
 	}
-	if (openmetrics)
-		openmetrics_attach(&om, &rep);
-	rc = datafile_read(argv[optind], &ops, &rep);
-	if (rc == EXIT_OK && by != GROUP_PROCESS && rep.groups.per_tick)
+	if (out == OUT_OPENMETRICS)
+		openmetrics_attach(&job.om, &job.rep);
+	else if (out == OUT_PERFETTO)
+		perfetto_attach(&job.pf, &job.rep);
+	rc = datafile_read(argv[optind], &ops, &job);
+	if (rc == EXIT_OK && by != GROUP_PROCESS && job.rep.groups.per_tick)
 		rc = util_fail("%s is a per-tick file (--aggregate): it has no processes to group by %s",
 			       argv[optind], by == GROUP_TREE ? "tree" : "command");
-	if (rc == EXIT_OK && report_finish(&rep))
+	if (rc == EXIT_OK && report_finish(&job.rep))
 		rc = util_fail("out of memory");
-	if (rc == EXIT_OK && openmetrics) {
-		int err = openmetrics_print(&om, &rep, stdout);
-
-		if (err == -ENODATA)
-			rc = util_fail("%s has no clock line (written by an older vmprof, or by hand): its samples cannot be placed in wall-clock time for OpenMetrics; record the run again",
-				       argv[optind]);
-		else if (err == -ERANGE)
-			rc = util_fail("%s: its clock line places samples before 1970 or after 2262: is the line damaged?",
-				       argv[optind]);
-		else if (err == -ENOMEM)
-			rc = util_fail("out of memory");
-		else if (err)
-			rc = util_fail("error writing standard output: %s", strerror(-err));
-		else
-			rc = util_close_stdout();
-	} else if (rc == EXIT_OK) {
-		report_print(&rep, stdout, fmt);
-		rc = util_close_stdout();
+	/* The output is made only once the input has been read whole. */
+	if (rc == EXIT_OK && output) {
+		f = util_create(output);
+		if (!f)
+			rc = EXIT_FAIL;
 	}
-	openmetrics_free(&om);
-	report_free(&rep);
+	if (rc == EXIT_OK) {
+		rc = write_out(&job, fmt, argv[optind], f,
+			       output ? output : "standard output");
+		if (output && rc == EXIT_OK)
+			rc = util_close_file(f, output);
+		else if (output)
+			fclose(f);	/* what failed has been said */
+		else if (rc == EXIT_OK)
+			rc = util_close_stdout();
+	}
+	openmetrics_free(&job.om);
+	perfetto_free(&job.pf);
+	report_free(&job.rep);
 	return rc;
 }

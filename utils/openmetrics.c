@@ -167,34 +167,6 @@ void openmetrics_free(struct openmetrics *om)
 	memset(om, 0, sizeof(*om));
 }
 
-/* The length of the valid UTF-8 sequence at @s, or 0. */
-static size_t utf8_len(const unsigned char *s)
-{
-	size_t n;
-	uint32_t c;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2, c = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3, c = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4, c = s[0] & 0x07;
-	else
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (s[i] & 0x3f);
-	}
-	/* no overlong forms, surrogates or code points past U+10FFFF */
-	if ((n == 3 && c < 0x800) || (n == 4 && c < 0x10000) ||
-	    (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
-		return 0;
-	return n;
-}
-
 /*
  * A label value, which must be UTF-8, from a command, which is bytes: a
  * byte that is not part of valid UTF-8, and a control character, becomes
@@ -208,7 +180,7 @@ static void put_label(FILE *f, const char *name, const char *value)
 
 	fprintf(f, "%s=\"", name);
 	while (*s) {
-		size_t n = utf8_len(s);
+		size_t n = util_utf8_len(s);
 
 		if (!n || *s < 0x20 || *s == 0x7f) {
 			fprintf(f, "\\\\x%02x", *s++);

@@ -111,4 +111,8 @@ int util_drop_caps(void);
 /* Flush and close @f named @name; 0 or an error message and EXIT_FAIL. */
 int util_close_file(FILE *f, const char *name);
 
+/* The length of the valid UTF-8 sequence at @s (NUL-terminated), or 0:
+ * a byte that begins none, an overlong form, a surrogate, past U+10FFFF. */
+size_t util_utf8_len(const unsigned char *s);
+
 #endif
