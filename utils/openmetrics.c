@@ -169,8 +169,9 @@ void openmetrics_free(struct openmetrics *om)
 
 /*
  * A label value, which must be UTF-8, from a command, which is bytes: a
- * byte that is not part of valid UTF-8, and a control character, becomes
- * the four characters \xHH, and a backslash two, so that two commands
+ * byte that is not part of valid UTF-8, and each byte of a control
+ * character or of one that reorders bidirectional text (util_utf8_shown()),
+ * becomes the four characters \xHH, and a backslash two, so that two commands
  * never give one value (a command's label, by command, is all that tells
  * its series apart).  Then the format's escapes: \\ and \".
  */
@@ -180,9 +181,9 @@ static void put_label(FILE *f, const char *name, const char *value)
 
 	fprintf(f, "%s=\"", name);
 	while (*s) {
-		size_t n = util_utf8_len(s);
+		size_t n = util_utf8_shown(s);
 
-		if (!n || *s < 0x20 || *s == 0x7f) {
+		if (!n) {
 			fprintf(f, "\\\\x%02x", *s++);
 		} else if (*s == '\\') {
 			fputs("\\\\\\\\", f);

@@ -265,3 +265,22 @@ size_t util_utf8_len(const unsigned char *s)
 		return 0;
 	return n;
 }
+
+size_t util_utf8_shown(const unsigned char *s)
+{
+	size_t n = util_utf8_len(s);
+	uint32_t c;
+
+	if (!n)
+		return 0;
+	c = n == 1 ? s[0] : s[0] & (0x7f >> n);
+	for (size_t i = 1; i < n; i++)
+		c = c << 6 | (s[i] & 0x3f);
+	/* C0, DEL and C1 controls; the marks and embeddings, overrides and
+	 * isolates of bidirectional text, which reorder what follows */
+	if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0x61c ||
+	    c == 0x200e || c == 0x200f || (c >= 0x202a && c <= 0x202e) ||
+	    (c >= 0x2066 && c <= 0x2069))
+		return 0;
+	return n;
+}

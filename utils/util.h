@@ -114,5 +114,10 @@ int util_close_file(FILE *f, const char *name);
 /* The length of the valid UTF-8 sequence at @s (NUL-terminated), or 0:
  * a byte that begins none, an overlong form, a surrogate, past U+10FFFF. */
 size_t util_utf8_len(const unsigned char *s);
+/* The same, but 0 also for a control character (C0, DEL, C1) and for the
+ * characters that reorder bidirectional text (U+061C, U+200E, U+200F,
+ * U+202A-U+202E, U+2066-U+2069): a name shown to people escapes them, so
+ * that a process cannot make its name look like another's. */
+size_t util_utf8_shown(const unsigned char *s);
 
 #endif
