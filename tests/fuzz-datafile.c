@@ -44,6 +44,11 @@ static int clock_line(uint64_t realtime_ns, uint64_t monotonic_ns, void *arg)
 	return openmetrics_clock(r->on_count_arg, realtime_ns, monotonic_ns);
 }
 
+static int pressure(const struct pressure *p, const char *reason, void *arg)
+{
+	return report_pressure(arg, p, reason);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -63,6 +68,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct datafile_ops ops = {
 		.row = add, .process = name, .clock = clock_line,
+		.pressure = pressure,
 	};
 	/* The last pass exports to Perfetto, which groups by process. */
 	static const enum group_by by[] = {

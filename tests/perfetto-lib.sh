@@ -25,9 +25,11 @@ pf_verify() {
 	_pf_name=$1 _pf_data=$2 _pf_dir=$3
 	shift 3
 	"$top_builddir/utils/vmprof" report --format tsv "$@" "$_pf_data" > "$_pf_dir/$_pf_name.tsv"
+	_pf_rc=$?
 	awk -f "$top_srcdir/tests/perfetto-check.awk" "$_pf_dir/$_pf_name.tsv" \
 		"$_pf_dir/$_pf_name.txt" > "$_pf_dir/$_pf_name.check"
+	_pf_rc="$_pf_rc/$?"
 	diag < "$_pf_dir/$_pf_name.check"
-	check "$_pf_name: every event on a declared track, time rising, rates end at 0, the integrals are the report's counts and CPU times" \
-		test "$(grep -c '^error' "$_pf_dir/$_pf_name.check")" -eq 0
+	check "$_pf_name: every event on a declared track, time rising, rates end at 0, the integrals are the report's counts and CPU times (exit $_pf_rc)" \
+		test "$_pf_rc" = 0/0 -a "$(grep -c '^error' "$_pf_dir/$_pf_name.check")" -eq 0
 }

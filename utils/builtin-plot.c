@@ -18,12 +18,16 @@
 const char plot_usage[] =
 "Usage: vmprof plot [OPTION]... FILE -o OUT.png|OUT.svg\n"
 "\n"
-"Draw a data file with gnuplot, in three panels sharing the time axis:\n"
+"Draw a data file with gnuplot, in panels sharing the time axis:\n"
 "  1. cumulative minor faults (left axis, solid) and major faults (right\n"
 "     axis, dashed) since the start;\n"
 "  2. fault rates in faults per second over each sample (minor left, major\n"
 "     right);\n"
-"  3. CPU utilisation in % (100 % = one CPU busy).\n"
+"  3. CPU utilisation in % (100 % = one CPU busy);\n"
+"  4. when the file has pressure lines (vmprof run and monitor write them\n"
+"     where the kernel has PSI): the whole system's pressure stall, the\n"
+"     share of each tick in which some (solid) or all (dashed) runnable\n"
+"     tasks waited for memory, I/O or a CPU.\n"
 "One line per process, named by its pid and command when the file has\n"
 "them, plus their total when there are several; or one per command or\n"
 "per process tree (--by), each the sum of its processes at each sample.\n"
@@ -56,6 +60,8 @@ struct plot {
 	struct grouping groups;
 	uint64_t t0;
 	uint64_t maj_flt;	/* all major faults: 0 draws no major curve */
+	struct pressure *psi;	/* the pressure lines: two or more draw */
+	size_t npsi, cappsi;	/* a fourth panel */
 };
 
 static int push(struct series *s, const struct vmprof_row *row)
@@ -111,6 +117,25 @@ static int name(uint32_t pid, const char *command, void *arg)
 	struct plot *p = arg;
 
 	return grouping_name(&p->groups, pid, command);
+}
+
+static int pressure(const struct pressure *psi, const char *reason,
+		    void *arg)
+{
+	struct plot *p = arg;
+	struct pressure *a;
+
+	(void)reason;
+	if (!psi)
+		return 0;
+	if (p->npsi && psi->time_ns <= p->psi[p->npsi - 1].time_ns)
+		return -EINVAL;
+	a = util_grow(p->psi, p->npsi, &p->cappsi, sizeof(*a), 64);
+	if (!a)
+		return -ENOMEM;
+	p->psi = a;
+	p->psi[p->npsi++] = *psi;
+	return 0;
 }
 
 static int by_time(const void *a, const void *b)
@@ -244,6 +269,33 @@ static void write_block(FILE *f, const struct plot *p, const struct series *s,
 	fprintf(f, "EOD\n");
 }
 
+/* The kinds of pressure the fourth panel draws, in its order. */
+static const enum psi_kind psi_drawn[] = {
+	PSI_MEMORY_SOME, PSI_MEMORY_FULL, PSI_IO_SOME, PSI_IO_FULL,
+	PSI_CPU_SOME, PSI_CG_MEMORY_SOME, PSI_CG_MEMORY_FULL,
+};
+#define PSI_DRAWN	(sizeof(psi_drawn) / sizeof(psi_drawn[0]))
+/* A colour a resource: the system's memory, I/O, CPU; the cgroup's memory. */
+static const int psi_colour[PSI_DRAWN] = { 1, 1, 2, 2, 3, 4, 4 };
+
+/* The pressure panel's data: the share of each interval between two
+ * pressure lines stalled, from its start (drawn as steps); 0 at the end. */
+static void write_pressure_block(FILE *f, const struct plot *p)
+{
+	fprintf(f, "$psi << EOD\n");
+	for (size_t j = 0; j < p->npsi; j++) {
+		const struct pressure *a = &p->psi[j];
+		const struct pressure *b = j + 1 < p->npsi ? a + 1 : NULL;
+
+		/* before the first sample's interval: negative seconds */
+		fprintf(f, "%.3f", ((double)a->time_ns - (double)p->t0) / 1e9);
+		for (size_t k = 0; k < PSI_DRAWN; k++)
+			fprintf(f, " %.2f", b ? pressure_pct(a, b, psi_drawn[k]) : 0.0);
+		fputc('\n', f);
+	}
+	fprintf(f, "EOD\n");
+}
+
 /* A control character, which would end or bend a line of the script. */
 static int is_control(unsigned char c)
 {
@@ -290,10 +342,11 @@ static void write_script(FILE *f, const struct plot *p, size_t nseries,
 		"minor faults (cumulative)", "minor faults per second",
 		"CPU utilisation (%)",
 	};
+	int panels = p->npsi >= 2 ? 4 : 3;
 
 	fprintf(f, "# vmprof plot: gnuplot script with its data inline\n");
-	fprintf(f, "set terminal %s size 1200,1000 font ',10'\n",
-		svg ? "svg dynamic" : "pngcairo");
+	fprintf(f, "set terminal %s size 1200,%d font ',10'\n",
+		svg ? "svg dynamic" : "pngcairo", panels == 4 ? 1300 : 1000);
 	/* Commands are shown as they are: no _ subscripts or ^ powers. */
 	fprintf(f, "set termoption noenhanced\n");
 	fprintf(f, "set output ");
@@ -301,7 +354,9 @@ static void write_script(FILE *f, const struct plot *p, size_t nseries,
 	fputc('\n', f);
 	for (size_t i = 0; i < nseries; i++)
 		write_block(f, p, &p->s[i], i);
-	fprintf(f, "set multiplot layout 3,1 title ");
+	if (panels == 4)
+		write_pressure_block(f, p);
+	fprintf(f, "set multiplot layout %d,1 title ", panels);
 	if (p->maj_flt) {
 		put_quoted(f, title);
 	} else {
@@ -314,6 +369,20 @@ static void write_script(FILE *f, const struct plot *p, size_t nseries,
 	/* The keys sit right of the panels, clear of the right axis. */
 	fprintf(f, "\nset grid\nset xlabel 'time (s)'\n"
 		"set lmargin 12\nset rmargin 58\n");
+	if (panels == 4) {
+		/* One time axis for all: the pressure lines span the run,
+		 * from before the first sample to after the last. */
+		double lo = ((double)p->psi[0].time_ns - (double)p->t0) / 1e9;
+		double hi = ((double)p->psi[p->npsi - 1].time_ns - (double)p->t0) / 1e9;
+
+		for (size_t i = 0; i < nseries; i++) {
+			const struct series *s = &p->s[i];
+			double end = s->n ? (double)(s->rows[s->n - 1].time_ns - p->t0) / 1e9 : 0;
+
+			hi = end > hi ? end : hi;
+		}
+		fprintf(f, "set xrange [%.3f:%.3f]\n", lo < 0 ? lo : 0, hi);
+	}
 	for (int k = 0; k < 3; k++) {
 		fprintf(f, "set ylabel '%s'\n", ylabel[k]);
 		if (k < 2 && p->maj_flt)
@@ -323,7 +392,7 @@ static void write_script(FILE *f, const struct plot *p, size_t nseries,
 		else
 			fprintf(f, "unset y2label\nunset y2tics\nset ytics mirror\n");
 		fprintf(f, "set key at screen 0.995, screen %.3f right top\n",
-			0.955 - 0.33 * k);
+			0.955 - 0.99 / panels * k);
 		fprintf(f, "plot ");
 		for (size_t i = 0; i < nseries; i++) {
 			char label[64];
@@ -340,6 +409,31 @@ static void write_script(FILE *f, const struct plot *p, size_t nseries,
 		}
 		fputc('\n', f);
 	}
+	if (panels == 4) {
+		/* The system's pressure stall (PSI), % of each interval. */
+		fprintf(f, "set ylabel 'pressure stall, whole system (%% of time)'\n"
+			"unset y2label\nunset y2tics\nset ytics mirror\n"
+			"set key at screen 0.995, screen %.3f right top\n"
+			"plot ", 0.955 - 0.99 / panels * 3);
+		unsigned int have = 0;
+		const char *sep = "";
+
+		for (size_t j = 0; j < p->npsi; j++)
+			have |= p->psi[j].have;
+		for (size_t k = 0; k < PSI_DRAWN; k++) {
+			const char *kind = pressure_name(psi_drawn[k]);
+
+			/* a kind no line has (the cgroup's, but in run's) */
+			if (!(have & 1u << psi_drawn[k]))
+				continue;
+			fprintf(f, "%s$psi using 1:%zu with steps lw 2 lc %d%s title ",
+				sep, k + 2, psi_colour[k],
+				strstr(kind, "full") ? " dt 2" : "");
+			put_quoted(f, kind);
+			sep = ", \\\n     ";
+		}
+		fputc('\n', f);
+	}
 	fprintf(f, "unset multiplot\n");
 }
 
@@ -353,7 +447,9 @@ int cmd_plot(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static const struct datafile_ops ops = { .row = add, .process = name };
+	static const struct datafile_ops ops = {
+		.row = add, .process = name, .pressure = pressure,
+	};
 	const char *out = NULL, *title = NULL, *script = NULL, *in;
 	enum group_by by = GROUP_PROCESS;
 	struct plot p = { 0 };
@@ -430,7 +526,7 @@ int cmd_plot(int argc, char **argv)
 		}
 	}
 	if (script) {
-		f = util_create(script);
+		f = util_create(script, NULL);
 		if (!f) {
 			rc = EXIT_FAIL;
 			goto out;
@@ -442,7 +538,7 @@ int cmd_plot(int argc, char **argv)
 	}
 	/* The image: created here as every output is (util_create()), and
 	 * handed to gnuplot as /dev/fd/N, open across its exec. */
-	img = util_create(out);
+	img = util_create(out, NULL);
 	if (!img) {
 		rc = EXIT_FAIL;
 		goto out;
@@ -469,6 +565,7 @@ out:
 	for (size_t i = 0; i < nseries && p.s; i++)
 		free(p.s[i].rows);
 	free(p.s);
+	free(p.psi);
 	grouping_free(&p.groups);
 	return rc;
 }

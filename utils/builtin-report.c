@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "builtin.h"
 #include "datafile.h"
@@ -46,6 +47,12 @@ const char report_usage[] =
 "      --to SEC       ...and ends at most SEC seconds after it\n"
 "  -o, --output OUT   write to OUT (a new or regular file, not through a\n"
 "                     symbolic link) instead of standard output\n"
+"  -P, --pressure     the pressure stall alone (see below): in tsv, csv or\n"
+"                     json, a row per kind recorded (memory_some,\n"
+"                     memory_full, cpu_some, io_some, io_full and, from\n"
+"                     vmprof run, cgroup_memory_some and _full) with\n"
+"                     stall_s, stall_pct and span_s (the time the file's\n"
+"                     pressure lines in the window span)\n"
 "  -h, --help         show this help\n"
 "\n"
 "Columns of tsv, csv and json: pid, command, start_s and end_s (from the\n"
@@ -67,6 +74,11 @@ const char report_usage[] =
 "window, and the gauge vmprof_resident_bytes.  Time stamps come from the\n"
 "file's clock line, which files of older vmprof versions lack.\n"
 "\n"
+"Pressure: files of vmprof run and monitor hold the system's pressure\n"
+"stall information (PSI) at every tick, and run's the command's cgroup's;\n"
+"the text report ends with the stall over the window, per kind, in\n"
+"seconds and as a share of the time (see --pressure).\n"
+"\n"
 "Perfetto: Perfetto's protobuf trace format.  A track per process, under\n"
 "its parent's when the parent has samples too, holding four counter\n"
 "tracks: minor and major faults per second and CPU utilisation (1 = one\n"
@@ -74,12 +86,13 @@ const char report_usage[] =
 "size.  Time is CLOCK_MONOTONIC, as recorded.  Open the file in\n"
 "https://ui.perfetto.dev (Open trace file): the page reads it in the\n"
 "browser and uploads nothing.  Per process only: --by command or tree is\n"
-"refused.\n"
+"refused.  The pressure lines give a track of the stall per kind.\n"
 "\n"
 "Examples:\n"
 "  vmprof report vmprof.csv\n"
 "  vmprof report --format tsv --from 2 vmprof.csv\n"
 "  vmprof report --by command build.csv\n"
+"  vmprof report --pressure -f tsv --from 2 --to 6 build.csv\n"
 "  vmprof report -f openmetrics build.csv > build.om &&\n"
 "    promtool tsdb create-blocks-from openmetrics build.om data/\n"
 "  vmprof report -f perfetto -o build.perfetto-trace build.csv\n"
@@ -91,6 +104,7 @@ enum report_output { OUT_REPORT, OUT_OPENMETRICS, OUT_PERFETTO };
 struct report_job {
 	struct report rep;
 	enum report_output out;
+	int pressure;		/* --pressure: its stall alone */
 	struct openmetrics om;
 	struct perfetto pf;
 };
@@ -120,9 +134,39 @@ static int clock_line(uint64_t realtime_ns, uint64_t monotonic_ns, void *arg)
 	return 0;
 }
 
+static int pressure(const struct pressure *p, const char *reason, void *arg)
+{
+	struct report_job *job = arg;
+
+	return report_pressure(&job->rep, p, reason);
+}
+
+/* Can the export be written?  EXIT_OK, or EXIT_FAIL after saying why. */
+static int check_out(const struct report_job *job, const char *file)
+{
+	int err = job->out == OUT_OPENMETRICS ? openmetrics_check(&job->om) : 0;
+
+	if (err == -ENODATA)
+		return util_fail("%s has no clock line (written by an older vmprof, or by hand): its samples cannot be placed in wall-clock time for OpenMetrics; record the run again",
+				 file);
+	if (err == -ERANGE)
+		return util_fail("%s: its clock line places samples before 1970 or after 2262: is the line damaged?",
+				 file);
+	return EXIT_OK;
+}
+
+/* Is @output the file @input (not "-")?  Then writing would destroy it. */
+static int same_file(const char *input, const char *output)
+{
+	struct stat in, out;
+
+	return strcmp(input, "-") && !stat(input, &in) && !stat(output, &out) &&
+	       in.st_dev == out.st_dev && in.st_ino == out.st_ino;
+}
+
 /* Write the report or the export to @f, named @path in messages. */
 static int write_out(struct report_job *job, enum report_format fmt,
-		     const char *file, FILE *f, const char *path)
+		     FILE *f, const char *path)
 {
 	int err;
 
@@ -130,18 +174,14 @@ static int write_out(struct report_job *job, enum report_format fmt,
 	switch (job->out) {
 	case OUT_OPENMETRICS:
 		err = openmetrics_print(&job->om, &job->rep, f);
-		if (err == -ENODATA)
-			return util_fail("%s has no clock line (written by an older vmprof, or by hand): its samples cannot be placed in wall-clock time for OpenMetrics; record the run again",
-					 file);
-		if (err == -ERANGE)
-			return util_fail("%s: its clock line places samples before 1970 or after 2262: is the line damaged?",
-					 file);
 		break;
 	case OUT_PERFETTO:
 		err = perfetto_print(&job->pf, &job->rep, f);
 		break;
 	default:
-		err = report_print(&job->rep, f, fmt);
+		err = job->pressure ?
+		      report_print_pressure(&job->rep, f, fmt) :
+		      report_print(&job->rep, f, fmt);
 		break;
 	}
 	if (err == -ENOMEM)
@@ -159,22 +199,25 @@ int cmd_report(int argc, char **argv)
 		{ "from", required_argument, NULL, 'F' },
 		{ "to", required_argument, NULL, 'T' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "pressure", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const struct datafile_ops ops = {
 		.row = add, .process = name, .clock = clock_line,
+		.pressure = pressure,
 	};
 	enum report_format fmt = REPORT_TEXT;
 	enum report_output out = OUT_REPORT;
 	enum group_by by = GROUP_PROCESS;
 	double from = 0, to = -1;
 	const char *output = NULL;
+	int only_pressure = 0;
 	struct report_job job;
 	FILE *f = stdout;
-	int c, rc;
+	int c, rc, created = 0;
 
-	while ((c = getopt_long(argc, argv, "b:f:o:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "b:f:o:Ph", opts, NULL)) != -1) {
 		switch (c) {
 		case 'b':
 			if (group_by_parse(optarg, &by))
@@ -206,6 +249,9 @@ int cmd_report(int argc, char **argv)
 		case 'o':
 			output = optarg;
 			break;
+		case 'P':
+			only_pressure = 1;
+			break;
 		case 'h':
 			return util_help(report_usage);
 		default:
@@ -216,12 +262,17 @@ int cmd_report(int argc, char **argv)
 		return util_usage_error("expected one FILE");
 	if (to >= 0 && to <= from)
 		return util_usage_error("--to must be later than --from");
+	if (only_pressure && out != OUT_REPORT)
+		return util_usage_error("--pressure is a report (text, tsv, csv or json), not an export");
 	if (out == OUT_PERFETTO && by != GROUP_PROCESS)
 		return util_usage_error("--format perfetto has a track per process, nested by tree: --by does not apply");
 	if (out == OUT_PERFETTO && !output && isatty(STDOUT_FILENO))
 		return util_usage_error("--format perfetto writes a binary trace: give -o FILE, or redirect standard output");
+	if (output && same_file(argv[optind], output))
+		return util_usage_error("-o names the input FILE: writing would destroy it");
 	memset(&job, 0, sizeof(job));
 	job.out = out;
+	job.pressure = only_pressure;
 	report_init(&job.rep, by);
 	job.rep.from_ns = (uint64_t)(from * 1e9 + 0.5);
 	if (to >= 0) {
@@ -238,21 +289,26 @@ int cmd_report(int argc, char **argv)
 			       argv[optind], by == GROUP_TREE ? "tree" : "command");
 	if (rc == EXIT_OK && report_finish(&job.rep))
 		rc = util_fail("out of memory");
-	/* The output is made only once the input has been read whole. */
+	/* The output is made only once the input has been read whole and
+	 * the export can be written. */
+	if (rc == EXIT_OK)
+		rc = check_out(&job, argv[optind]);
 	if (rc == EXIT_OK && output) {
-		f = util_create(output);
+		f = util_create(output, &created);
 		if (!f)
 			rc = EXIT_FAIL;
 	}
 	if (rc == EXIT_OK) {
-		rc = write_out(&job, fmt, argv[optind], f,
-			       output ? output : "standard output");
+		rc = write_out(&job, fmt, f, output ? output : "standard output");
 		if (output && rc == EXIT_OK)
 			rc = util_close_file(f, output);
 		else if (output)
 			fclose(f);	/* what failed has been said */
 		else if (rc == EXIT_OK)
 			rc = util_close_stdout();
+		/* no half-written file of ours is left */
+		if (rc != EXIT_OK && created)
+			unlink(output);
 	}
 	openmetrics_free(&job.om);
 	perfetto_free(&job.pf);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "builtin.h"
+#include "cgroup.h"
 #include "record.h"
 #include "report.h"
 #include "util.h"
@@ -39,6 +40,13 @@ const char run_usage[] =
 "sampler and its cost over the run.  The exit status is COMMAND's (128+N if\n"
 "killed by signal N).\n"
 "\n"
+"The data file has the whole system's pressure stall (PSI) at every tick,\n"
+"where the kernel has it, and the command's own: vmprof run makes a cgroup\n"
+"(v2) for the command below its own, vmprof-run.PID, where it may (as\n"
+"root, or in a cgroup delegated to the user), and removes it at the end;\n"
+"where it may not, it says so and the command stays in vmprof's cgroup.\n"
+"The cgroup takes no controller: it limits nothing.\n"
+"\n"
 "The sampler is the vmprof module if it is loaded, else a BPF sampler that\n"
 "runs inside vmprof run (root, or CAP_BPF and CAP_PERFMON; Linux 6.1 or later\n"
 "with BTF; not in a container's pid namespace).\n"
@@ -49,6 +57,7 @@ const char run_usage[] =
 "  -f, --format FMT    csv (default), tsv or json\n"
 "  -a, --aggregate     one row per tick instead of per process\n"
 "      --no-children   profile the command's process alone, not what it forks\n"
+"      --no-cgroup     leave the command in vmprof's cgroup (see below)\n"
 "      --period MS     sample every MS ms (10 to 60000): with BPF, this run's\n"
 "                      sampler; the module's period is every user's, set by\n"
 "                      root (parameter period_ms): MS must be the module's\n"
@@ -86,6 +95,11 @@ static void on_record(const struct vmprof_record *rec, void *arg)
 static void on_name(uint32_t pid, const char *command, void *arg)
 {
 	report_name(arg, pid, command);
+}
+
+static void on_pressure(const struct pressure *p, void *arg)
+{
+	report_pressure(arg, p, NULL);
 }
 
 /*
@@ -300,7 +314,39 @@ struct run {
 	struct report rep;
 	struct rusage ru;
 	int status;
+	struct run_cgroup cg;	/* the command's own (fd -1: none) */
 };
+
+/*
+ * Put the waiting child in a cgroup of its own, whose memory.pressure the
+ * stream then reads with the system's; where that cannot be, say why.
+ */
+static void run_cgroup(struct run *r)
+{
+	const char *why;
+	int err;
+
+	if (r->rec.no_cgroup || !r->rec.stream.psi)
+		return;		/* asked not to; no PSI to read */
+	err = run_cgroup_make(&r->cg, "");
+	if (!err)
+		err = run_cgroup_enter(&r->cg, child);
+	if (!err)
+		err = pressure_add_cgroup(&r->rec.psi, r->cg.fd);
+	if (!err)
+		return;
+	run_cgroup_remove(&r->cg);
+	if (r->rec.quiet)
+		return;
+	if (err == -EOPNOTSUPP)
+		why = "the machine has no cgroup v2 hierarchy mounted";
+	else if (err == -EACCES || err == -EPERM || err == -EROFS)
+		why = "not allowed here: run as root, or from a cgroup delegated to you";
+	else
+		why = strerror(-err);
+	util_warn("the command stays in vmprof's cgroup (%s: %s): the data has the whole system's pressure stall, not its own",
+		  r->cg.path[0] ? r->cg.path : "/proc/self/cgroup", why);
+}
 
 /*
  * Fork the command and register it (and its tree) while it waits, so that
@@ -319,6 +365,7 @@ static int run_spawn(struct run *r)
 		return util_fail("fork: %s", strerror(errno));
 	close(r->go[0]);
 	close(r->ep[1]);
+	run_cgroup(r);
 	asleep = !wait_asleep(child);
 	err = r->rec.children ? vmprof_register_tree(s, child) :
 			    vmprof_register(s, child);
@@ -330,6 +377,7 @@ static int run_spawn(struct run *r)
 	if (err) {
 		kill(child, SIGKILL);
 		waitpid(child, NULL, 0);
+		run_cgroup_remove(&r->cg);
 		return util_fail_errno(err, "cannot register the command's process");
 	}
 	if (asleep)
@@ -376,6 +424,7 @@ static int run_stream(struct run *r)
 
 	o->on_record = on_record;
 	o->on_name = on_name;
+	o->on_pressure = on_pressure;
 	o->arg = &r->rep;
 	/* Not reaped until its last record is in: it stays a zombie, so
 	 * the module reads its final counts. */
@@ -427,12 +476,17 @@ static void run_summary(const struct run *r)
 static int run_finish(struct run *r, int rc)
 {
 	const struct record *rec = &r->rec;
-	int exact = 1;
+	int exact = 1, err;
 
 	while (wait4(child, &r->status, 0, &r->ru) < 0 && errno == EINTR)
 		;
 	if (record_close_output(&r->rec))
 		rc = EXIT_FAIL;
+	/* What the command left running is moved back to vmprof's cgroup. */
+	err = run_cgroup_remove(&r->cg);
+	if (err)
+		util_warn("cannot remove the command's cgroup %s: %s",
+			  r->cg.path, strerror(-err));
 	if (rec->res.lost)
 		util_warn("%llu records lost (the ring overflowed)",
 			  rec->res.lost);
@@ -466,8 +520,10 @@ static int run_command(struct run *r)
 	if (rc)
 		return rc;
 	rc = run_go(r);
-	if (r->reaped)
+	if (r->reaped) {
+		run_cgroup_remove(&r->cg);
 		return rc;
+	}
 	if (rc == EXIT_OK)
 		rc = run_stream(r);
 	return run_finish(r, rc);
@@ -475,7 +531,10 @@ static int run_command(struct run *r)
 
 int cmd_run(int argc, char **argv)
 {
-	struct run r = { .rec = RECORD_INIT(RECORD_RUN, "vmprof.csv") };
+	struct run r = {
+		.rec = RECORD_INIT(RECORD_RUN, "vmprof.csv"),
+		.cg = { .fd = -1, .parent_fd = -1 },
+	};
 	int rc;
 
 	rc = record_parse(&r.rec, run_usage, argc, argv);

@@ -49,7 +49,8 @@ int datafile_read(const char *path, const struct datafile_ops *ops,
 int datafile_read_stream(FILE *f, const char *path,
 			 const struct datafile_ops *ops, void *arg)
 {
-	char command[DATAFILE_COMMAND_MAX];
+	char command[DATAFILE_COMMAND_MAX], reason[256];
+	struct pressure psi;
 	uint64_t rt, mono;
 	unsigned int clocks = 0;
 	uint32_t pid;
@@ -112,6 +113,27 @@ int datafile_read_stream(FILE *f, const char *path,
 		}
 		if (n < 0) {
 			rc = util_fail("%s:%lu: malformed clock line: expected \"# clock realtime_ns=NS monotonic_ns=NS\"",
+				       path, rd.line + 1);
+			break;
+		}
+		n = pressure_line(line, &psi, reason, sizeof(reason));
+		if (n > 0) {
+			rd.line++;
+			n = !ops->pressure ? 0 :
+			    ops->pressure(n == 1 ? &psi : NULL, reason, arg);
+			if (n == -EINVAL) {
+				rc = util_fail("%s:%lu: a pressure line no later than the one before it",
+					       path, rd.line);
+				break;
+			}
+			if (n) {
+				rc = util_fail("%s:%lu: %s", path, rd.line, strerror(-n));
+				break;
+			}
+			continue;
+		}
+		if (n < 0) {
+			rc = util_fail("%s:%lu: malformed pressure line: expected \"# pressure time_ns=NS\" and KEY=NUMBER pairs",
 				       path, rd.line + 1);
 			break;
 		}

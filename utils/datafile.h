@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "pressure.h"
 #include "vmprof.h"
 
 /* The longest command kept for a process (the rest is cut). */
@@ -22,6 +23,10 @@ struct datafile_ops {
 	int (*process)(uint32_t pid, const char *command, void *arg);
 	/* The clock line (its realtime/monotonic pair), may be NULL. */
 	int (*clock)(uint64_t realtime_ns, uint64_t monotonic_ns, void *arg);
+	/* A pressure line (PSI totals), or why there are none (@p NULL,
+	 * @reason set), may be NULL. */
+	int (*pressure)(const struct pressure *p, const char *reason,
+			void *arg);
 };
 
 /*

@@ -307,11 +307,8 @@ static bool wall_clock_ok(const struct openmetrics *om, uint64_t t)
 	       om->realtime_ns <= (uint64_t)INT64_MAX;
 }
 
-int openmetrics_print(const struct openmetrics *om, const struct report *r,
-		      FILE *f)
+int openmetrics_check(const struct openmetrics *om)
 {
-	int err = 0;
-
 	if (!om->has_clock)
 		return -ENODATA;
 	/* A series' points are in time order: its first and last decide. */
@@ -322,6 +319,16 @@ int openmetrics_print(const struct openmetrics *om, const struct report *r,
 			     !wall_clock_ok(om, s->pts[s->n - 1].time_ns)))
 			return -ERANGE;
 	}
+	return 0;
+}
+
+int openmetrics_print(const struct openmetrics *om, const struct report *r,
+		      FILE *f)
+{
+	int err = openmetrics_check(om);
+
+	if (err)
+		return err;
 	errno = 0;
 	for (size_t k = 0; k < sizeof(families) / sizeof(families[0]); k++) {
 		const struct om_family *fam = &families[k];

@@ -34,6 +34,9 @@ void openmetrics_attach(struct openmetrics *om, struct report *r);
 /* The clock line of the file. */
 int openmetrics_clock(struct openmetrics *om, uint64_t realtime_ns,
 		      uint64_t monotonic_ns);
+/* Can the exposition be written (after report_finish(@r))?  0, -ENODATA
+ * or -ERANGE, as openmetrics_print() would fail before writing. */
+int openmetrics_check(const struct openmetrics *om);
 /*
  * Write the exposition, "# EOF" last, after report_finish(@r): 0,
  * -ENODATA if the file had no clock line (written by an older vmprof),

@@ -107,7 +107,8 @@ static int on_count(void *arg, const struct vmprof_row *row, size_t group)
 {
 	struct perfetto *pf = arg;
 	struct pf_proc *p;
-	struct pf_point *pt;
+	struct pf_point *pt, *prev;
+	uint64_t start;
 
 	while (pf->n <= group) {
 		p = util_grow(pf->procs, pf->n, &pf->cap, sizeof(*p), 64);
@@ -128,14 +129,33 @@ static int on_count(void *arg, const struct vmprof_row *row, size_t group)
 	/* A process reaped before its last sample: no counts. */
 	if (row->flags & VMPROF_REC_REAPED)
 		return 0;
+	start = row->time_ns -
+		(row->interval_ns < row->time_ns ? row->interval_ns : row->time_ns);
+	prev = p->n ? &p->pts[p->n - 1] : NULL;
+	if (prev && row->time_ns <= prev->end_ns) {
+		/* No later than the last (a damaged file): its counts go to
+		 * the last interval, so that the sums stay whole. */
+		prev->min_flt += row->min_flt;
+		prev->maj_flt += row->maj_flt;
+		prev->cpu_ns += row->cpu_ns;
+		if (row->rss_kb > prev->rss_kb)
+			prev->rss_kb = row->rss_kb;
+		return 0;
+	}
+	/* An interval begins where the last ended (one that begins before
+	 * is cut there), and lasts at least a nanosecond: a rate needs
+	 * time. */
+	if (prev && start < prev->end_ns)
+		start = prev->end_ns;
+	if (start == row->time_ns)
+		start--;
 	pt = util_grow(p->pts, p->n, &p->cap, sizeof(*pt), 64);
 	if (!pt)
 		return -ENOMEM;
 	p->pts = pt;
 	pt = &p->pts[p->n++];
+	pt->start_ns = start;
 	pt->end_ns = row->time_ns;
-	pt->start_ns = row->time_ns -
-		(row->interval_ns < row->time_ns ? row->interval_ns : row->time_ns);
 	pt->min_flt = row->min_flt;
 	pt->maj_flt = row->maj_flt;
 	pt->cpu_ns = row->cpu_ns;
@@ -259,8 +279,9 @@ static void pb_message(struct pb *m, unsigned int field, struct pb *inner)
 /*
  * A string field from bytes that need not be UTF-8 (a command line): a
  * protobuf string must be, so a byte that is not part of valid UTF-8, and
- * a control character, becomes the four characters \xHH, and a backslash
- * two, as in the OpenMetrics labels.
+ * each byte of a control character or of one that reorders bidirectional
+ * text (util_utf8_shown()), becomes the four characters \xHH, and a
+ * backslash two, as in the OpenMetrics labels.
  */
 static void pb_text(struct pb *m, unsigned int field, const char *text,
 		    struct pb *tmp)
@@ -268,9 +289,9 @@ static void pb_text(struct pb *m, unsigned int field, const char *text,
 	const unsigned char *s = (const unsigned char *)text;
 
 	while (*s) {
-		size_t n = util_utf8_len(s);
+		size_t n = util_utf8_shown(s);
 
-		if (!n || *s < 0x20 || *s == 0x7f) {
+		if (!n) {
 			char esc[5];
 
 			snprintf(esc, sizeof(esc), "\\x%02x", *s++);
@@ -345,8 +366,11 @@ static void put_tracks(struct pf_out *o, const struct report *r,
 		snprintf(name, sizeof(name), "%s %" PRIu32,
 			 command ? command : "?", p->pid);
 	pb_text(&o->msg, TRACK_NAME, name, &o->text);
-	if (parent)
+	if (parent) {
 		pb_uint(&o->msg, TRACK_PARENT_UUID, parent);
+		/* after its parent's counters, in the order of the file */
+		pb_uint(&o->msg, TRACK_SIBLING_ORDER_RANK, PF_COUNTERS + i);
+	}
 	pb_uint(&o->msg, TRACK_CHILD_ORDERING, ORDER_EXPLICIT);
 	pb_message(&o->packet, PACKET_TRACK_DESCRIPTOR, &o->msg);
 	put_packet(o);
@@ -400,15 +424,9 @@ static void put_counter(struct pf_out *o, const struct pf_proc *p,
 
 	for (size_t k = 0; k < p->n; k++) {
 		const struct pf_point *pt = &p->pts[k];
-		uint64_t start = pt->start_ns;
+		uint64_t start = pt->start_ns;	/* >= end: on_count() */
 		double ns;
 
-		/* A record's interval begins where the previous ended; one
-		 * that begins before (a damaged file) starts there. */
-		if (open && start < end)
-			start = end;
-		if (pt->end_ns <= start)
-			continue;
 		if (open && start > end)
 			put_value(o, uuid, end, c != PF_RSS, 0, 0);
 		ns = (double)(pt->end_ns - start);
@@ -423,7 +441,10 @@ static void put_counter(struct pf_out *o, const struct pf_proc *p,
 			put_value(o, uuid, start, true, pt->cpu_ns / ns, 0);
 			break;
 		default:
-			put_value(o, uuid, start, false, 0, pt->rss_kb * 1024);
+			/* an int64, in bytes */
+			put_value(o, uuid, start, false, 0,
+				  pt->rss_kb > INT64_MAX / 1024 ? INT64_MAX :
+				  pt->rss_kb * 1024);
 			break;
 		}
 		end = pt->end_ns;
@@ -431,6 +452,62 @@ static void put_counter(struct pf_out *o, const struct pf_proc *p,
 	}
 	if (open)
 		put_value(o, uuid, end, c != PF_RSS, 0, 0);
+}
+
+/*
+ * The system's pressure stall (PSI), from the file's pressure lines in the
+ * window: a track holding a counter per kind, the share of the time
+ * stalled (%) between two lines, from the first of them; 0 from the last.
+ * Its uuids follow the processes'.
+ */
+static void put_pressure(struct pf_out *o, const struct report *r,
+			 uint64_t uuid)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < r->npsi; i++)
+		n += report_pressure_in_window(r, &r->psi[i]);
+	if (n < 2)
+		return;
+	pb_uint(&o->msg, TRACK_UUID, uuid);
+	pb_text(&o->msg, TRACK_NAME, "pressure stall (PSI, the whole system)",
+		&o->text);
+	pb_uint(&o->msg, TRACK_CHILD_ORDERING, ORDER_EXPLICIT);
+	pb_message(&o->packet, PACKET_TRACK_DESCRIPTOR, &o->msg);
+	put_packet(o);
+	for (int k = 0; k < PSI_KINDS; k++) {
+		const struct pressure *prev = NULL;
+		char name[64];
+		int lines = 0;
+
+		for (size_t i = 0; i < r->npsi; i++)
+			lines += !!(r->psi[i].have & 1u << k) &&
+				 report_pressure_in_window(r, &r->psi[i]);
+		if (lines < 2)
+			continue;	/* not recorded (the cgroup's) */
+		snprintf(name, sizeof(name), "%s stall", pressure_name(k));
+		pb_uint(&o->msg, TRACK_UUID, uuid + 1 + k);
+		pb_text(&o->msg, TRACK_NAME, name, &o->text);
+		pb_uint(&o->msg, TRACK_PARENT_UUID, uuid);
+		pb_uint(&o->msg, TRACK_SIBLING_ORDER_RANK, k);
+		pb_text(&o->sub, COUNTER_UNIT_NAME, "%", &o->text);
+		pb_message(&o->msg, TRACK_COUNTER, &o->sub);
+		pb_message(&o->packet, PACKET_TRACK_DESCRIPTOR, &o->msg);
+		put_packet(o);
+		for (size_t i = 0; i < r->npsi; i++) {
+			const struct pressure *p = &r->psi[i];
+
+			if (!(p->have & 1u << k) ||
+			    !report_pressure_in_window(r, p))
+				continue;
+			if (prev)
+				put_value(o, uuid + 1 + k, prev->time_ns, true,
+					  pressure_pct(prev, p, k), 0);
+			prev = p;
+		}
+		if (prev)
+			put_value(o, uuid + 1 + k, prev->time_ns, true, 0, 0);
+	}
 }
 
 int perfetto_print(const struct perfetto *pf, const struct report *r,
@@ -462,6 +539,7 @@ int perfetto_print(const struct perfetto *pf, const struct report *r,
 		for (int c = 0; c < PF_COUNTERS; c++)
 			put_counter(&o, &pf->procs[i],
 				    (uint64_t)(i + 1) * PF_UUIDS + 1 + c, c);
+	put_pressure(&o, r, (uint64_t)(pf->n + 1) * PF_UUIDS);
 	free(o.packet.b);
 	free(o.msg.b);
 	free(o.sub.b);

@@ -27,6 +27,7 @@ static const struct {
 	{ { "backend", required_argument, NULL, 'B' }, BOTH },
 	{ { "help", no_argument, NULL, 'h' }, BOTH },
 	{ { "no-children", no_argument, NULL, 'C' }, RECORD_RUN },
+	{ { "no-cgroup", no_argument, NULL, 'G' }, RECORD_RUN },
 	{ { "period", required_argument, NULL, 'T' }, RECORD_RUN },
 	{ { "strict", no_argument, NULL, 'S' }, RECORD_RUN },
 	{ { "quiet", no_argument, NULL, 'q' }, RECORD_RUN },
@@ -81,6 +82,9 @@ static int take_option(struct record *r, int c, const char *arg,
 		break;
 	case 'C':
 		r->children = 0;
+		break;
+	case 'G':
+		r->no_cgroup = 1;
 		break;
 	case 'T':
 		r->period_ms = (unsigned int)util_parse_ulong(arg, "period", 10, 60000);
@@ -217,6 +221,11 @@ int record_open(struct record *r)
 			return util_fail_errno(err, "cannot sample every %u ms",
 					       r->period_ms);
 	}
+	/* Pressure stall totals at every tick, where the kernel has them. */
+	r->psi_err = pressure_open(&r->psi, "");
+	if (!r->psi_err)
+		r->stream.psi = &r->psi;
+	r->stream.psi_err = r->psi_err;
 	/* The module's figures count since it was loaded: the run's are the
 	 * difference. */
 	r->have_from = !vmprof_stats_read(r->s, &r->from);
@@ -261,6 +270,9 @@ int record_close(struct record *r, int rc)
 		rc = EXIT_FAIL;
 	vmprof_session_close(r->s);
 	r->s = NULL;
+	if (r->stream.psi)
+		pressure_close(r->stream.psi);
+	r->stream.psi = NULL;
 	free(r->old_name);
 	r->old_name = NULL;
 	free(r->pids);

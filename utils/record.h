@@ -29,6 +29,7 @@ struct record {
 	unsigned int open_flags;	/* VMPROF_OPEN_*; monitor: --oldest */
 	unsigned int period_ms;		/* run: --period; 0: the sampler's */
 	int children;			/* run: not --no-children */
+	int no_cgroup;			/* run: --no-cgroup */
 	int strict, quiet;		/* run: --strict, -q */
 	pid_t *pids;			/* monitor: --pid */
 	size_t npids;
@@ -39,6 +40,10 @@ struct record {
 	struct vmprof_stats from, to;
 	int have_from, have_to;
 	struct stream_result res;
+	/* The system's PSI files, for stream.psi; psi_err: why none (0 if
+	 * open: -ENOENT no CONFIG_PSI, -EOPNOTSUPP psi=0). */
+	struct pressure_src psi;
+	int psi_err;
 	/* The output file: created by us, the old one renamed to old_name,
 	 * written to by the stream. */
 	char *old_name;

@@ -18,6 +18,8 @@ void report_free(struct report *r)
 {
 	free(r->procs);
 	free(r->first);
+	free(r->psi);
+	free(r->psi_unavailable);
 	grouping_free(&r->groups);
 	memset(r, 0, sizeof(*r));
 }
@@ -168,6 +170,59 @@ int report_add(struct report *r, const struct vmprof_row *row)
 	r->first = f;
 	r->first[r->nfirst].row = *row;
 	r->first[r->nfirst++].group = group;
+	return 0;
+}
+
+int report_pressure(struct report *r, const struct pressure *p,
+		    const char *reason)
+{
+	struct pressure *a;
+
+	if (!p) {
+		free(r->psi_unavailable);
+		r->psi_unavailable = strdup(reason);
+		return r->psi_unavailable ? 0 : -ENOMEM;
+	}
+	if (r->npsi && p->time_ns <= r->psi[r->npsi - 1].time_ns)
+		return -EINVAL;
+	a = util_grow(r->psi, r->npsi, &r->cappsi, sizeof(*a), 64);
+	if (!a)
+		return -ENOMEM;
+	r->psi = a;
+	r->psi[r->npsi++] = *p;
+	return 0;
+}
+
+int report_pressure_in_window(const struct report *r,
+			      const struct pressure *p)
+{
+	uint64_t t0 = r->started ? r->t0 : r->npsi ? r->psi[0].time_ns : 0;
+
+	if (p->time_ns < t0 + r->from_ns)
+		return 0;
+	return !r->has_to || p->time_ns <= t0 + r->to_ns;
+}
+
+int report_stall(const struct report *r, enum psi_kind k, uint64_t *stall_us,
+		 uint64_t *span_ns)
+{
+	const struct pressure *first = NULL, *last = NULL;
+
+	for (size_t i = 0; i < r->npsi; i++) {
+		const struct pressure *p = &r->psi[i];
+
+		if (!(p->have & 1u << k) || !report_pressure_in_window(r, p))
+			continue;
+		if (!first)
+			first = p;
+		last = p;
+	}
+	if (!first || first == last)
+		return -ENODATA;
+	/* a total never falls; a damaged file's that does counts as none */
+	*stall_us = last->total_us[k] > first->total_us[k] ?
+		    last->total_us[k] - first->total_us[k] : 0;
+	*span_ns = last->time_ns - first->time_ns;
 	return 0;
 }
 
@@ -422,6 +477,48 @@ static void print_machine(const struct report *r, FILE *f,
  * root's pid, how many processes, figures, the root's command.  By
  * command: how many processes, figures, the program.
  */
+/*
+ * The system's pressure stall over the window, from the file's pressure
+ * lines (none from files of older versions: nothing is said), and why
+ * there are none or no more, if the file says.
+ */
+static void print_pressure(const struct report *r, FILE *f)
+{
+	uint64_t stall, span = 0;
+	const char *name, *kind;
+	int any = 0, block = -1;
+
+	for (int k = 0; k < PSI_KINDS; k++) {
+		int cg = k >= PSI_CG_FIRST;
+
+		if (report_stall(r, k, &stall, &span))
+			continue;
+		if (block != cg)
+			fprintf(f, "%spressure stall (PSI, %s) over %.3f s:",
+				any ? "\n" : "", cg ? "the command's cgroup" :
+				"the whole system", (double)span / 1e9);
+		/* some and full of a resource on one line */
+		name = pressure_name(k) + (cg ? strlen("cgroup ") : 0);
+		kind = strchr(name, ' ');
+		if (k == PSI_MEMORY_SOME || k == PSI_CPU_SOME ||
+		    k == PSI_IO_SOME || k == PSI_CG_MEMORY_SOME || block != cg)
+			fprintf(f, "\n  %-6.*s", (int)(kind - name), name);
+		fprintf(f, "  %s %9.3f s %6.1f %%", kind + 1, (double)stall / 1e6,
+			span ? 100.0 * (double)stall * 1000.0 / (double)span : 0.0);
+		any = 1;
+		block = cg;
+	}
+	if (any)
+		putc('\n', f);
+	else if (r->npsi)
+		fprintf(f, "pressure stall (PSI): fewer than two readings in the window\n");
+	if (r->psi_unavailable) {
+		fprintf(f, "pressure stall (PSI): %s: ", any ? "not recorded to the end" : "not available");
+		put_shown(f, r->psi_unavailable, 200);
+		putc('\n', f);
+	}
+}
+
 static void print_text(const struct report *r, FILE *f)
 {
 	enum group_by by = r->groups.by;
@@ -502,6 +599,40 @@ static void print_text(const struct report *r, FILE *f)
 		fprintf(f, "(no samples)\n");
 	if (reaped)
 		fprintf(f, "* reaped before its last sample: the counts of its last interval (< one period) are missing\n");
+	print_pressure(r, f);
+}
+
+int report_print_pressure(const struct report *r, FILE *f,
+			  enum report_format fmt)
+{
+	char sep = fmt == REPORT_TSV ? '\t' : ',';
+	uint64_t stall, span;
+
+	errno = 0;
+	if (fmt == REPORT_TEXT)
+		print_pressure(r, f);
+	else if (fmt != REPORT_JSON)
+		fprintf(f, "kind%cstall_s%cstall_pct%cspan_s\n", sep, sep, sep);
+	for (int k = 0; k < PSI_KINDS && fmt != REPORT_TEXT; k++) {
+		const char *key = pressure_key(k);
+		int len = (int)(strlen(key) - strlen("_us"));
+		double pct;
+
+		if (report_stall(r, k, &stall, &span))
+			continue;
+		pct = span ? 100.0 * (double)stall * 1000.0 / (double)span : 0.0;
+		if (fmt == REPORT_JSON)
+			fprintf(f, "{\"kind\":\"%.*s\",\"stall_s\":%.6f,\"stall_pct\":%.2f,\"span_s\":%.3f}\n",
+				len, key, (double)stall / 1e6, pct,
+				(double)span / 1e9);
+		else
+			fprintf(f, "%.*s%c%.6f%c%.2f%c%.3f\n", len, key, sep,
+				(double)stall / 1e6, sep, pct, sep,
+				(double)span / 1e9);
+	}
+	if (ferror(f))
+		return errno ? -errno : -EIO;
+	return 0;
 }
 
 int report_print(const struct report *r, FILE *f, enum report_format fmt)

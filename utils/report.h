@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "group.h"
+#include "pressure.h"
 #include "vmprof.h"
 
 /* One line of the report: a process, a command or a tree (its group). */
@@ -64,6 +65,11 @@ struct report {
 	 * -errno. */
 	int (*on_count)(void *arg, const struct vmprof_row *row, size_t group);
 	void *on_count_arg;
+	/* The file's pressure lines, in time order, and why it has none
+	 * (or no more), if it says. */
+	struct pressure *psi;
+	size_t npsi, cappsi;
+	char *psi_unavailable;
 };
 
 void report_init(struct report *r, enum group_by by);
@@ -71,9 +77,31 @@ void report_free(struct report *r);
 int report_add(struct report *r, const struct vmprof_row *row);
 /* The command of a process, from a process line; 0 or -ENOMEM. */
 int report_name(struct report *r, uint32_t pid, const char *command);
+/* A pressure line, or (@p NULL) why there are none: 0, -ENOMEM, or
+ * -EINVAL for a line earlier than the one before. */
+int report_pressure(struct report *r, const struct pressure *p,
+		    const char *reason);
+/* Is pressure line @p in the window? */
+int report_pressure_in_window(const struct report *r,
+			      const struct pressure *p);
+/*
+ * The pressure stall of kind @k in the window, its share of the time the
+ * window's pressure lines span, and that span: 0, or -ENODATA when the
+ * window has fewer than two lines with @k.
+ */
+int report_stall(const struct report *r, enum psi_kind k, uint64_t *stall_us,
+		 uint64_t *span_ns);
 /* After the last row; 0 or -ENOMEM. */
 int report_finish(struct report *r);
 /* Print in @fmt; returns 0 or -errno of the stream. */
 int report_print(const struct report *r, FILE *f, enum report_format fmt);
+/*
+ * The pressure stall alone, in @fmt: text as at the end of the report;
+ * tsv, csv, json: a row per kind recorded (columns kind, stall_s,
+ * stall_pct, span_s), none for a file without pressure lines.  0 or
+ * -errno of the stream.
+ */
+int report_print_pressure(const struct report *r, FILE *f,
+			  enum report_format fmt);
 
 #endif

@@ -471,6 +471,36 @@ static int tree_finish(struct vmprof_session *s, struct tree *t,
 	return 0;
 }
 
+/*
+ * The pressure totals now, as a line, if o->psi and none was written in
+ * the last half period (@force: in any case).  A read that fails stops
+ * them for the rest of the run (res->pressure_err says why); only a write
+ * error is an error.
+ */
+static int write_pressure(const struct stream_opts *o, uint64_t *last_ns,
+			  uint64_t period_ns, int force,
+			  struct stream_result *res)
+{
+	struct pressure p;
+	int err;
+
+	if (!o->psi || res->pressure_err)
+		return 0;
+	p.time_ns = clock_ns(CLOCK_MONOTONIC);
+	if (!force && res->pressure && p.time_ns - *last_ns < period_ns / 2)
+		return 0;
+	err = pressure_read(o->psi, &p);
+	if (err) {
+		res->pressure_err = err;
+		return pressure_write_unavailable(o->out, o->fmt, err);
+	}
+	*last_ns = p.time_ns;
+	res->pressure++;
+	if (o->on_pressure)
+		o->on_pressure(&p, o->arg);
+	return pressure_write(o->out, o->fmt, &p);
+}
+
 int stream_run(struct vmprof_session *s, const struct stream_opts *o,
 	       struct stream_result *res)
 {
@@ -484,6 +514,7 @@ int stream_run(struct vmprof_session *s, const struct stream_opts *o,
 	struct tree tree = { 0 };
 	/* Once stopping: the end of what was published by then. */
 	uint64_t limit = UINT64_MAX;
+	uint64_t period_ns = (uint64_t)hdr->period_ms * 1000000u, psi_ns = 0;
 
 	memset(res, 0, sizeof(*res));
 	if (o->follow_tree && tree_add(&tree, (uint32_t)o->until_exit))
@@ -505,6 +536,10 @@ int stream_run(struct vmprof_session *s, const struct stream_opts *o,
 		clock_pair(&rt, &mono);
 		err = vmprof_write_clock(o->out, o->fmt, rt, mono);
 	}
+	if (!err && !o->psi && o->psi_err)
+		err = pressure_write_unavailable(o->out, o->fmt, o->psi_err);
+	if (!err)
+		err = write_pressure(o, &psi_ns, period_ns, 1, res);
 	while (!err && !done) {
 		unsigned int burst = 0;
 		int n;
@@ -564,6 +599,9 @@ int stream_run(struct vmprof_session *s, const struct stream_opts *o,
 			limit = __atomic_load_n(&hdr->head, __ATOMIC_ACQUIRE);
 			continue;
 		}
+		err = write_pressure(o, &psi_ns, period_ns, 0, res);
+		if (err)
+			break;
 		if (fflush(o->out)) {
 			err = -errno;
 			break;
@@ -577,6 +615,8 @@ int stream_run(struct vmprof_session *s, const struct stream_opts *o,
 	}
 	if (!err)
 		err = flush_tick(o, &tick, res);
+	if (!err)
+		err = write_pressure(o, &psi_ns, period_ns, 1, res);
 	names_free(&named);
 	pidmap_free(&tree.members);
 	free(tree.pids);

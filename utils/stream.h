@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "pressure.h"
 #include "vmprof.h"
 
 /* Set by the SIGINT/SIGTERM handler of stream_catch_signals(). */
@@ -31,6 +32,12 @@ struct stream_opts {
 	int follow_tree;
 	const char *command;	/* until_exit's command, if known; others
 				 * are read from /proc/PID/cmdline */
+	/* The system's pressure files (PSI), if any: their totals are
+	 * written after the clock line, at every tick and at the end. */
+	struct pressure_src *psi;
+	int psi_err;		/* without psi: why (-errno), said in the file */
+	/* Called with each pressure line written, may be NULL. */
+	void (*on_pressure)(const struct pressure *p, void *arg);
 	/* Called for each record kept (before aggregation), may be NULL. */
 	void (*on_record)(const struct vmprof_record *rec, void *arg);
 	/* Called with each process's name before its first record is
@@ -44,6 +51,8 @@ struct stream_result {
 	unsigned long long rows;	/* rows written */
 	unsigned long long lost;	/* overwritten before they were read */
 	int saw_exit;			/* until_exit's last record was read */
+	unsigned long long pressure;	/* pressure lines written */
+	int pressure_err;		/* why reading them stopped, or 0 */
 };
 
 void stream_catch_signals(void);

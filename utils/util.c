@@ -205,12 +205,12 @@ void util_warn_output(const char *path, int err, int flags,
 			  what_to_do);
 }
 
-FILE *util_create(const char *path)
+FILE *util_create(const char *path, int *created)
 {
 	FILE *f;
 	int fd;
 
-	fd = util_open_output(path, 0, NULL);
+	fd = util_open_output(path, 0, created);
 	if (fd < 0) {
 		util_warn_output(path, fd, 0, "choose another name");
 		return NULL;

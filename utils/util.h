@@ -102,9 +102,10 @@ int util_open_output(const char *path, int flags, int *created);
 /* Say why util_open_output(@path, @flags) failed (@err), and @what_to_do. */
 void util_warn_output(const char *path, int err, int flags,
 		      const char *what_to_do);
-/* util_open_output() of @path as a stream, a regular file only; NULL
- * after saying why and what to do (EXIT_FAIL is the caller's). */
-FILE *util_create(const char *path);
+/* util_open_output() of @path as a stream, a regular file only (*@created,
+ * if given, set to 1 if it is new); NULL after saying why and what to do
+ * (EXIT_FAIL is the caller's). */
+FILE *util_create(const char *path, int *created);
 /* Give up every capability (effective, permitted, inheritable, ambient):
  * 0, or -1 with errno. */
 int util_drop_caps(void);

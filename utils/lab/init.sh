@@ -91,6 +91,9 @@ ln -sf /proc/self/fd/2 $R/dev/stderr
 mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts $R/dev/pts
 mount -t tmpfs -o mode=1777 tmpfs $R/dev/shm
 [ -d $R/sys/kernel/debug ] && mount -t debugfs debugfs $R/sys/kernel/debug
+# The cgroup v2 hierarchy, as systemd mounts it: vmprof run gives the
+# command a cgroup of its own there (its memory.pressure).
+[ -d $R/sys/fs/cgroup ] && mount -t cgroup2 cgroup2 $R/sys/fs/cgroup
 mount -t tmpfs -o mode=755 tmpfs $R/run || fail "cannot mount /run"
 # /tmp and /var/tmp show the host's files under a private writable layer
 # (an empty tmpfs when overlayfs does not work).
