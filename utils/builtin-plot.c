@@ -123,19 +123,9 @@ static int pressure(const struct pressure *psi, const char *reason,
 		    void *arg)
 {
 	struct plot *p = arg;
-	struct pressure *a;
 
 	(void)reason;
-	if (!psi)
-		return 0;
-	if (p->npsi && psi->time_ns <= p->psi[p->npsi - 1].time_ns)
-		return -EINVAL;
-	a = util_grow(p->psi, p->npsi, &p->cappsi, sizeof(*a), 64);
-	if (!a)
-		return -ENOMEM;
-	p->psi = a;
-	p->psi[p->npsi++] = *psi;
-	return 0;
+	return psi ? pressure_push(&p->psi, &p->npsi, &p->cappsi, psi) : 0;
 }
 
 static int by_time(const void *a, const void *b)

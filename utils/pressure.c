@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "pressure.h"
+#include "util.h"
 
 #define PRESSURE_TAG	"# pressure "
 #define UNAVAILABLE_TAG	"# pressure unavailable: "
@@ -155,6 +156,21 @@ double pressure_pct(const struct pressure *a, const struct pressure *b,
 	/* microseconds over nanoseconds, in percent */
 	return (double)(b->total_us[k] - a->total_us[k]) * 1e5 /
 	       (double)(b->time_ns - a->time_ns);
+}
+
+int pressure_push(struct pressure **arr, size_t *n, size_t *cap,
+		  const struct pressure *p)
+{
+	struct pressure *a;
+
+	if (*n && p->time_ns <= (*arr)[*n - 1].time_ns)
+		return -EINVAL;
+	a = util_grow(*arr, *n, cap, sizeof(*a), 64);
+	if (!a)
+		return -ENOMEM;
+	*arr = a;
+	a[(*n)++] = *p;
+	return 0;
 }
 
 int pressure_write(FILE *f, enum vmprof_format fmt, const struct pressure *p)

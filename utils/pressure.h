@@ -72,6 +72,11 @@ int pressure_read(struct pressure_src *src, struct pressure *p);
 double pressure_pct(const struct pressure *a, const struct pressure *b,
 		    enum psi_kind k);
 
+/* Append @p to the array *@arr of *@n (*@cap room), which it must follow
+ * in time: 0, -EINVAL (no later than the last), or -ENOMEM. */
+int pressure_push(struct pressure **arr, size_t *n, size_t *cap,
+		  const struct pressure *p);
+
 /* Write @p as a pressure line of format @fmt: 0 or -errno of the stream. */
 int pressure_write(FILE *f, enum vmprof_format fmt, const struct pressure *p);
 /* Write why there are no (more) pressure lines, from -errno @err of

@@ -176,21 +176,12 @@ int report_add(struct report *r, const struct vmprof_row *row)
 int report_pressure(struct report *r, const struct pressure *p,
 		    const char *reason)
 {
-	struct pressure *a;
-
 	if (!p) {
 		free(r->psi_unavailable);
 		r->psi_unavailable = strdup(reason);
 		return r->psi_unavailable ? 0 : -ENOMEM;
 	}
-	if (r->npsi && p->time_ns <= r->psi[r->npsi - 1].time_ns)
-		return -EINVAL;
-	a = util_grow(r->psi, r->npsi, &r->cappsi, sizeof(*a), 64);
-	if (!a)
-		return -ENOMEM;
-	r->psi = a;
-	r->psi[r->npsi++] = *p;
-	return 0;
+	return pressure_push(&r->psi, &r->npsi, &r->cappsi, p);
 }
 
 int report_pressure_in_window(const struct report *r,
