@@ -102,18 +102,25 @@ mems=$(for f in "$D"/case_2_m*.meta; do
 	[ -e "$f" ] && basename "$f" .meta | sed 's/^case_2_m//'
 done | sort -n | tr '\n' ' ')
 cpus=
-# run_row MEM N R: "mem n r util_pct maj_per_s min_per_s window_s" over the
-# window in which all N copies ran (from the last start to the first end)
+# run_row MEM N R: "mem n r util_pct maj_per_s min_per_s window_s
+# memory_pct io_pct" over the window in which all N copies ran (from the
+# last start to the first end); memory_pct and io_pct, the shares of the
+# window in which some runnable task waited for memory or for I/O (PSI
+# "some"), are NaN for data without pressure lines (an older vmprof, a
+# kernel without PSI).
 run_row() {
-	local f=$D/case_2_m$1_n$2_r$3.csv from to
+	local f=$D/case_2_m$1_n$2_r$3.csv from to stall
 	read -r from to < <(report "$f" | tsv '$c["pid"] != 0 {
 		if ($c["start_s"] > s) s = $c["start_s"]
 		if (e == "" || $c["end_s"] < e) e = $c["end_s"] }
 		END { printf "%.4f %.4f\n", (s > 0.0005 ? s - 0.0005 : 0), e + 0.0005 }')
-	report --from "$from" --to "$to" "$f" | tsv -v m="$1" -v n="$2" -v r="$3" -v cpus="$cpus" \
-		'$c["pid"] == 0 { printf "%d %d %d %.1f %.1f %.1f %.2f\n", m, n, r,
+	stall=$(report --pressure --from "$from" --to "$to" "$f" |
+		tsv '$c["kind"] == "memory_some" { m = $c["stall_pct"] } $c["kind"] == "io_some" { i = $c["stall_pct"] }
+			END { print (m == "" ? "NaN" : m), (i == "" ? "NaN" : i) }')
+	report --from "$from" --to "$to" "$f" | tsv -v m="$1" -v n="$2" -v r="$3" -v cpus="$cpus" -v st="$stall" \
+		'$c["pid"] == 0 { printf "%d %d %d %.1f %.1f %.1f %.2f %s\n", m, n, r,
 			100 * $c["cpu_util"] / cpus, $c["maj_flt_per_s"], $c["min_flt_per_s"],
-			$c["duration_s"] }'
+			$c["duration_s"], st }'
 }
 : > "$DIR/case_2.runs"
 for m in $mems; do
@@ -125,9 +132,13 @@ for m in $mems; do
 	done
 done >> "$DIR/case_2.runs"
 # Per memory size and N: median, min and max of utilisation and major
-# faults per second, median minor faults per second
+# faults per second, median minor faults per second, the runs, and the
+# median, min and max of the memory stall and of the I/O stall (NaN when a
+# run has none)
 awk '{ k = $1 " " $2; if (!(k in cnt)) o[++n] = k; cnt[k]++
-	u[k, cnt[k]] = $4; j[k, cnt[k]] = $5; mi[k, cnt[k]] = $6 }
+	u[k, cnt[k]] = $4; j[k, cnt[k]] = $5; mi[k, cnt[k]] = $6
+	s[k, cnt[k]] = $8; io[k, cnt[k]] = $9
+	if ($8 == "NaN" || $8 == "" || $9 == "NaN" || $9 == "") nos[k] = 1 }
      function med(a, k, c,   i, x, y, t) {
 	for (i = 1; i <= c; i++) x[i] = a[k, i]
 	for (i = 1; i <= c; i++) for (y = i + 1; y <= c; y++) if (x[y] < x[i]) { t = x[i]; x[i] = x[y]; x[y] = t }
@@ -135,8 +146,13 @@ awk '{ k = $1 " " $2; if (!(k in cnt)) o[++n] = k; cnt[k]++
 	return c % 2 ? x[(c + 1) / 2] : (x[c / 2] + x[c / 2 + 1]) / 2 }
      END { for (i = 1; i <= n; i++) { k = o[i]; c = cnt[k]
 	mu = med(u, k, c); ul = lo; uh = hi; mj = med(j, k, c); jl = lo; jh = hi
-	printf "%s %.1f %.1f %.1f %.1f %.1f %.1f %.1f %d\n", k, mu, ul, uh, mj, jl, jh, med(mi, k, c), c } }' \
+	printf "%s %.1f %.1f %.1f %.1f %.1f %.1f %.1f %d", k, mu, ul, uh, mj, jl, jh, med(mi, k, c), c
+	if (k in nos) { printf " NaN NaN NaN NaN NaN NaN\n"; continue }
+	ms = med(s, k, c); printf " %.1f %.1f %.1f", ms, lo, hi
+	ms = med(io, k, c); printf " %.1f %.1f %.1f\n", ms, lo, hi } }' \
 	"$DIR/case_2.runs" > "$DIR/case_2.tsv"
+# Whether the runs have pressure stall data: every line of case_2.tsv.
+has_stall=$(awk '$11 == "NaN" || $14 == "NaN" { bad = 1 } END { print (NR && !bad) ? 1 : 0 }' "$DIR/case_2.tsv")
 # thrash MEM: the peak and the thrashing point, from case_2.tsv
 # ("mem n util lo hi maj lo hi min runs"): the peak is the N of the highest
 # median utilisation; the thrashing point is the first N past it whose whole
@@ -158,14 +174,21 @@ plot_case2() {
 		plots+=("'$DIR/.case_2_m$m.dat' using 2:3:4:5 with yerrorlines lw 2 pt 7 lc $i title 'CPU utilisation, $m MiB (median, min-max)'")
 		[ "$majs" = 0 ] ||
 			plots+=("'$DIR/.case_2_m$m.dat' using 2:6 axes x1y2 with linespoints lw 2 dt 2 pt 5 lc $i title 'major faults/s, $m MiB (median)'")
+		[ "$has_stall" = 0 ] ||
+			plots+=("'$DIR/.case_2_m$m.dat' using 2:14 with linespoints lw 1 dt 3 pt 9 lc $i title 'I/O stall (PSI, % of time), $m MiB (median)'"
+				"'$DIR/.case_2_m$m.dat' using 2:11 with linespoints lw 1 dt 4 pt 11 lc $i title 'memory stall (PSI, % of time), $m MiB (median)'")
 	done
 	{
-		echo "set terminal pngcairo noenhanced size 900,560 font ',10'"
+		echo "set terminal pngcairo noenhanced size 900,680 font ',10'"
 		echo "set output '$DIR/case_2.png'"
 		echo "set title 'CPU utilisation against the degree of multiprogramming ($(meta "case_2_m${mems%% *}" size_mb) MiB per process)'"
 		echo "set xlabel 'processes (N)'"
-		echo "set ylabel 'CPU utilisation (% of $cpus CPUs)'"
-		echo "set grid; set key left top; set yrange [0:*]; set xrange [0:*]"
+		if [ "$has_stall" = 1 ]; then
+			echo "set ylabel 'CPU utilisation (% of $cpus CPUs); stall (% of time)'"
+		else
+			echo "set ylabel 'CPU utilisation (% of $cpus CPUs)'"
+		fi
+		echo "set grid; set key below maxrows 4; set yrange [0:*]; set xrange [0:*]"
 		if [ "$majs" != 0 ]; then
 			echo "set y2label 'major page faults per second'"
 			echo "set ytics nomirror; set y2tics; set y2range [0:*]"
@@ -183,7 +206,8 @@ case2_findings() {
 	for m in $mems; do
 		read -r peak th < <(thrash "$m")
 		awk -v m="$m" -v p="$peak" -v t="$th" -v sz="$(meta "case_2_m$m" size_mb)" \
-		    -v free="$(meta "case_2_m$m" free_mb)" '$1 == m { u[$2] = $3; lo[$2] = $4; hi[$2] = $5; mj[$2] = $6; last = $2 }
+		    -v free="$(meta "case_2_m$m" free_mb)" '$1 == m { u[$2] = $3; lo[$2] = $4; hi[$2] = $5; mj[$2] = $6; last = $2
+			st[$2] = $11; stlo[$2] = $12; sthi[$2] = $13; io[$2] = $14; iolo[$2] = $15; iohi[$2] = $16 }
 		END {
 			printf "- **%d MiB**: utilisation peaks at **N = %d** (median %.1f %%, %.1f to %.1f %%)", m, p, u[p], lo[p], hi[p]
 			if (p == last) {
@@ -195,6 +219,18 @@ case2_findings() {
 				exit
 			}
 			printf ". **Thrashing sets in\n  at N = %d** (%d MiB asked of about %d MiB free): utilisation %.1f %% (%.1f to %.1f %%),\n  below the peak in every round, with %.0f major faults/s against %.0f at the peak.\n", t, t * sz, free, u[t], lo[t], hi[t], mj[t], mj[p]
+			if (st[t] == "NaN" || st[p] == "NaN") {
+				printf "  The data hold no pressure stall (PSI) to check it against.\n"
+				exit
+			}
+			# The stall: the time the tasks waited for I/O (the swap
+			# disk) or for memory, above the peak'"'"'s in every round.
+			printf "  Stall (PSI): the tasks waited for I/O %.1f %% of the time (%.1f to %.1f %%) against\n  %.1f %% (%.1f to %.1f %%) at the peak, and for memory %.1f %% (%.1f to %.1f %%) against %.1f %%",
+				io[t], iolo[t], iohi[t], io[p], iolo[p], iohi[p], st[t], stlo[t], sthi[t], st[p]
+			if (iolo[t] > iohi[p] || stlo[t] > sthi[p])
+				printf ": **the stall\n  confirms it**, above the peak'"'"'s in every round.\n"
+			else
+				printf ": the stall does\n  **not** confirm it (not above the peak'"'"'s in every round).\n"
 		}' "$DIR/case_2.tsv"
 	done
 	first=
@@ -249,13 +285,19 @@ m1=${mems%% *}
 	echo "$(meta "case_2_m$m1" cpus) CPUs and a $(meta "case_2_m$m1" swap_mb) MiB swap disk limited to $(meta "case_2_m$m1" swap_iops) requests per second (a hard disk's"
 	echo "pace), at $(echo "$mems" | sed 's/ *$//; s/ / and /') MiB of RAM; every N $(meta "case_2_m$m1" repeat) times with fresh processes,"
 	echo "round by round.  Utilisation is the processes' CPU time over the time in which all N ran,"
-	echo "as a share of all CPUs."
+	echo "as a share of all CPUs.  The stalls are the shares of that time in which some runnable task"
+	echo "of the VM waited for I/O or for memory (pressure stall information, PSI: \`io some\`,"
+	echo "\`memory some\`).  A swap-in counts as I/O stall while the task waits for the disk; the"
+	echo "kernel counts memory stall for reclaim, and for the swap-in of a page that was evicted while"
+	echo "still in use (a workingset refault) only while the read is submitted."
 	echo
 	echo "![CPU utilisation and major faults against N](case_2.png)"
 	echo
-	echo "| RAM (MiB) | N | memory asked (MiB) | CPU utilisation (%): median (min-max) | major faults/s: median (min-max) | minor faults/s (median) |"
-	echo "| ---: | ---: | ---: | ---: | ---: | ---: |"
-	awk -v sz="$(meta "case_2_m$m1" size_mb)" '{ printf "| %d | %d | %d | %.1f (%.1f-%.1f) | %.0f (%.0f-%.0f) | %.0f |\n", $1, $2, $2 * sz, $3, $4, $5, $6, $7, $8, $9 }' "$DIR/case_2.tsv"
+	echo "| RAM (MiB) | N | memory asked (MiB) | CPU utilisation (%): median (min-max) | major faults/s: median (min-max) | minor faults/s (median) | I/O stall (% of time): median (min-max) | memory stall (% of time): median (min-max) |"
+	echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+	awk -v sz="$(meta "case_2_m$m1" size_mb)" '{ printf "| %d | %d | %d | %.1f (%.1f-%.1f) | %.0f (%.0f-%.0f) | %.0f | %s | %s |\n", $1, $2, $2 * sz, $3, $4, $5, $6, $7, $8, $9,
+		$14 == "NaN" ? "n/a" : sprintf("%.1f (%.1f-%.1f)", $14, $15, $16),
+		$11 == "NaN" ? "n/a" : sprintf("%.1f (%.1f-%.1f)", $11, $12, $13) }' "$DIR/case_2.tsv"
 	echo
 	echo "### Findings"
 	echo
@@ -268,7 +310,8 @@ m1=${mems%% *}
 	echo
 	echo "\`data/\` holds the per-process samples (CSV from \`vmprof-monitor\`, each process named by its"
 	echo "command), the workloads' own figures and the parameters (\`*.meta\`); \`case_2.runs\` has one line"
-	echo "per run (RAM, N, round, utilisation %, major and minor faults/s, window s);"
+	echo "per run (RAM, N, round, utilisation %, major and minor faults/s, window s, memory and I/O"
+	echo "stall %);"
 	echo "\`lab/analyze.sh BUILDDIR DIR\` rebuilds this report from them."
 } > "$DIR/report.md"
 rm -f "$DIR"/.case_1_*.tsv
