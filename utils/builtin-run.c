@@ -43,9 +43,11 @@ const char run_usage[] =
 "The data file has the whole system's pressure stall (PSI) at every tick,\n"
 "where the kernel has it, and the command's own: vmprof run makes a cgroup\n"
 "(v2) for the command below its own, vmprof-run.PID, where it may (as\n"
-"root, or in a cgroup delegated to the user), and removes it at the end;\n"
-"where it may not, it says so and the command stays in vmprof's cgroup.\n"
-"The cgroup takes no controller: it limits nothing.\n"
+"root, or in a cgroup delegated to the user; under systemd, one it\n"
+"delegated: systemd-run --scope -p Delegate=yes vmprof run ...; not in a\n"
+"root cgroup that gives its children controllers), and removes it at the\n"
+"end; where it may not, it says why and the command stays in vmprof's\n"
+"cgroup.  The cgroup takes no controller: it limits nothing.\n"
 "\n"
 "The sampler is the vmprof module if it is loaded, else a BPF sampler that\n"
 "runs inside vmprof run (root, or CAP_BPF and CAP_PERFMON; Linux 6.1 or later\n"
@@ -335,11 +337,16 @@ static void run_cgroup(struct run *r)
 		err = pressure_add_cgroup(&r->rec.psi, r->cg.fd);
 	if (!err)
 		return;
-	run_cgroup_remove(&r->cg);
+	if (run_cgroup_remove(&r->cg))
+		util_warn("cannot remove the command's cgroup %s", r->cg.path);
 	if (r->rec.quiet)
 		return;
-	if (err == -EOPNOTSUPP)
+	if (r->cg.why)
+		why = r->cg.why;
+	else if (err == -EOPNOTSUPP)
 		why = "the machine has no cgroup v2 hierarchy mounted";
+	else if (err == -EXDEV)
+		why = "vmprof runs outside the root of its cgroup namespace";
 	else if (err == -EACCES || err == -EPERM || err == -EROFS)
 		why = "not allowed here: run as root, or from a cgroup delegated to you";
 	else
@@ -398,6 +405,9 @@ static int run_go(struct run *r)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = forward_term;
 	sigaction(SIGTERM, &sa, NULL);
+	/* A closed terminal too: vmprof ends with the command, its cgroup
+	 * removed, not before. */
+	sigaction(SIGHUP, &sa, NULL);
 	/* Ctrl-C reaches the command from the terminal; we wait for it. */
 	signal(SIGINT, SIG_IGN);
 	if (write(r->go[1], "g", 1) != 1) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* The command's own cgroup under vmprof run (cgroup.h). */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "cgroup.h"
@@ -37,6 +39,12 @@ static int own_cgroup(const char *root, char *buf, size_t size)
 
 		if (strncmp(line, "0::/", 4) || len - 3 >= size)
 			continue;
+		/* outside the root of its cgroup namespace: "/../.." */
+		line[len] = '\0';
+		if (strstr(line + 3, "/..")) {
+			err = -EXDEV;
+			break;
+		}
 		memcpy(buf, line + 3, len - 3);
 		buf[len - 3] = '\0';
 		err = 0;
@@ -46,21 +54,29 @@ static int own_cgroup(const char *root, char *buf, size_t size)
 	return err;
 }
 
-/* Where the cgroup v2 hierarchy is mounted (/sys/fs/cgroup, or
- * /sys/fs/cgroup/unified beside v1's): 0, or -EOPNOTSUPP. */
+/* Where the root of the cgroup v2 hierarchy is mounted (/sys/fs/cgroup,
+ * or /sys/fs/cgroup/unified beside v1's), from /proc/self/mountinfo: a
+ * mount of a part of it (its root field not "/") is not taken.  0, or
+ * -EOPNOTSUPP. */
 static int v2_mount(const char *root, char *buf, size_t size)
 {
-	char path[PATH_MAX], dev[64], dir[PATH_MAX], type[64];
+	char path[PATH_MAX], line[2 * PATH_MAX], mroot[PATH_MAX], dir[PATH_MAX];
 	int err = -EOPNOTSUPP;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/proc/self/mounts", root);
+	snprintf(path, sizeof(path), "%s/proc/self/mountinfo", root);
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;
-	while (fscanf(f, "%63s %4095s %63s%*[^\n]", dev, dir, type) == 3) {
+	while (fgets(line, sizeof(line), f)) {
+		const char *sep = strstr(line, " - ");
+
+		/* ID PARENT MAJ:MIN ROOT MOUNTPOINT ... - TYPE SOURCE ... */
+		if (!sep || strncmp(sep, " - cgroup2 ", 11) ||
+		    sscanf(line, "%*s %*s %*s %4095s %4095s", mroot, dir) != 2)
+			continue;
 		/* a mount point with a space (\040) in it is not looked for */
-		if (strcmp(type, "cgroup2") || strchr(dir, '\\') ||
+		if (strcmp(mroot, "/") || strchr(dir, '\\') ||
 		    strlen(dir) >= size)
 			continue;
 		snprintf(buf, size, "%s", dir);
@@ -71,6 +87,59 @@ static int v2_mount(const char *root, char *buf, size_t size)
 	return err;
 }
 
+/* Is @pid listed in cgroup.procs of directory @dirfd?  1, 0, or -errno. */
+static int lists(int dirfd, pid_t pid)
+{
+	int fd = openat(dirfd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
+	int found = 0;
+	FILE *f;
+	long p;
+
+	if (fd < 0)
+		return -errno;
+	f = fdopen(fd, "r");
+	if (!f) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while (!found && fscanf(f, "%ld", &p) == 1)
+		found = p == pid;
+	fclose(f);
+	return found;
+}
+
+/* Does cgroup.subtree_control of @dirfd enable a controller? 1, 0, -errno */
+static int gives_controllers(int dirfd)
+{
+	char buf[256];
+	int fd = openat(dirfd, "cgroup.subtree_control", O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return buf[strspn(buf, " \n")] != '\0';
+}
+
+/* Has systemd, if it is init, delegated the cgroup of @dirfd (the xattr it
+ * sets on a unit with Delegate=yes)?  Without systemd: yes. */
+static int delegated(int dirfd)
+{
+	static const char *const names[] = { "trusted.delegate", "user.delegate" };
+	char v[8];
+
+	if (access("/run/systemd/system", F_OK))
+		return 1;	/* systemd is not init */
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (fgetxattr(dirfd, names[i], v, sizeof(v)) == 1 && v[0] == '1')
+			return 1;
+	return 0;
+}
+
 int run_cgroup_make(struct run_cgroup *cg, const char *root)
 {
 	char own[PATH_MAX], mnt[PATH_MAX];
@@ -79,6 +148,7 @@ int run_cgroup_make(struct run_cgroup *cg, const char *root)
 
 	cg->parent_fd = cg->fd = -1;
 	cg->path[0] = '\0';
+	cg->why = NULL;
 	snprintf(cg->name, sizeof(cg->name), "vmprof-run.%d", (int)getpid());
 	err = own_cgroup(root, own, sizeof(own));
 	if (!err)
@@ -95,9 +165,37 @@ int run_cgroup_make(struct run_cgroup *cg, const char *root)
 		err = -EOPNOTSUPP;	/* cgroup v1, or none mounted there */
 		goto fail;
 	}
+	/* The cgroup we read is ours (not one we left since, or a path
+	 * that named another). */
+	err = lists(cg->parent_fd, getpid());
+	if (err <= 0) {
+		err = err ? err : -ESTALE;
+		goto fail;
+	}
+	/*
+	 * Only a cgroup that holds processes and gives its children
+	 * controllers, the root, would give them to the command's: then it
+	 * would compete for CPU and I/O as a peer of the system's groups.
+	 */
+	err = gives_controllers(cg->parent_fd);
+	if (err) {
+		cg->why = "its cgroup gives controllers to its children (the root cgroup), and a cgroup of the command's own would take them";
+		err = err < 0 ? err : -EBUSY;
+		goto fail;
+	}
+	if (!delegated(cg->parent_fd)) {
+		cg->why = "systemd manages it and has not delegated it to vmprof: run vmprof in a scope of its own, systemd-run --scope -p Delegate=yes (as root) or systemd-run --user --scope -p Delegate=yes";
+		err = -EPERM;
+		goto fail;
+	}
 	if (mkdirat(cg->parent_fd, cg->name, 0755)) {
 		err = -errno;
-		goto fail;
+		/* a stale one of a killed run of this pid: removed if empty */
+		if (err == -EEXIST &&
+		    !unlinkat(cg->parent_fd, cg->name, AT_REMOVEDIR))
+			err = mkdirat(cg->parent_fd, cg->name, 0755) ? -errno : 0;
+		if (err)
+			goto fail;
 	}
 	cg->fd = openat(cg->parent_fd, cg->name,
 			O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -136,12 +234,20 @@ int run_cgroup_enter(struct run_cgroup *cg, pid_t pid)
 	return move_to(cg->fd, pid);
 }
 
-/* Move every process listed in the cgroup back to the parent: the number
- * it listed, or -errno. */
-static int move_out(struct run_cgroup *cg)
+/* How deep the cgroups the command made below its own are emptied. */
+#define REMOVE_DEPTH	16
+
+/*
+ * Move every process of the cgroup @dirfd, and of the cgroups the command
+ * made below it (deepest first, each then removed), to the cgroup
+ * @to_fd: 0, or -errno.  A process that has exited since it was listed is
+ * gone from the list anyway.
+ */
+static int move_out(int dirfd, int to_fd, int depth)
 {
-	int fd = openat(cg->fd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
-	int n = 0;
+	int fd = openat(dirfd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
+	struct dirent *de;
+	DIR *d;
 	FILE *f;
 	long pid;
 
@@ -152,13 +258,32 @@ static int move_out(struct run_cgroup *cg)
 		close(fd);
 		return -ENOMEM;
 	}
-	while (fscanf(f, "%ld", &pid) == 1) {
-		n++;
-		/* one that has exited since is gone from the list anyway */
-		move_to(cg->parent_fd, (pid_t)pid);
-	}
+	while (fscanf(f, "%ld", &pid) == 1)
+		move_to(to_fd, (pid_t)pid);
 	fclose(f);
-	return n;
+	if (depth >= REMOVE_DEPTH)
+		return 0;
+	fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	d = fd < 0 ? NULL : fdopendir(fd);
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return -errno;
+	}
+	while ((de = readdir(d))) {
+		int sub;
+
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		sub = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (sub < 0)
+			continue;
+		move_out(sub, to_fd, depth + 1);
+		close(sub);
+		unlinkat(dirfd, de->d_name, AT_REMOVEDIR);
+	}
+	closedir(d);
+	return 0;
 }
 
 int run_cgroup_remove(struct run_cgroup *cg)
@@ -173,7 +298,8 @@ int run_cgroup_remove(struct run_cgroup *cg)
 			break;
 		}
 		err = -errno;
-		if (err != -EBUSY || move_out(cg) < 0)
+		/* processes left, or cgroups the command made in it */
+		if (err != -EBUSY || move_out(cg->fd, cg->parent_fd, 0))
 			break;
 	}
 	close(cg->fd);

@@ -18,13 +18,16 @@ struct run_cgroup {
 	int fd;			/* the command's, or -1 */
 	char name[64];		/* its name under the parent */
 	char path[PATH_MAX];	/* for messages: the parent's, then its */
+	const char *why;	/* why run_cgroup_make() would not, or NULL */
 };
 
 /*
  * Make the cgroup (under @root, "" for /; below our own in the cgroup2
  * hierarchy, wherever it is mounted): 0, or -errno: -EOPNOTSUPP no cgroup
- * v2 hierarchy, -EACCES/-EPERM/-EROFS not allowed; @cg->path then names the
- * parent.  Nothing is left made on failure.
+ * v2 hierarchy, -EACCES/-EPERM/-EROFS not allowed, -EXDEV outside the
+ * root of its cgroup namespace, -ESTALE vmprof moved meanwhile; @cg->path
+ * then names the parent, and @cg->why, if set, says why it would not.
+ * Nothing is left made on failure.
  */
 int run_cgroup_make(struct run_cgroup *cg, const char *root);
 /* Move process @pid (and its threads) into it: 0, or -errno. */

@@ -123,7 +123,8 @@ static int total_of(const char *buf, const char *what, uint64_t *v)
 
 int pressure_read(struct pressure_src *src, struct pressure *p)
 {
-	char buf[256];
+	char buf[1024];
+	int err = 0;
 
 	p->have = 0;
 	for (int i = 0; i < 4; i++) {
@@ -132,19 +133,30 @@ int pressure_read(struct pressure_src *src, struct pressure *p)
 		if (src->fd[i] < 0)
 			continue;
 		n = pread(src->fd[i], buf, sizeof(buf) - 1, 0);
-		if (n < 0)
-			return -errno;
-		buf[n] = '\0';
-		if (total_of(buf, "some ", &p->total_us[files[i].some]))
-			return -EBADMSG;
-		p->have |= 1u << files[i].some;
-		if (files[i].full < 0)
+		if (n >= 0) {
+			buf[n] = '\0';
+			err = total_of(buf, "some ", &p->total_us[files[i].some]);
+			if (!err && files[i].full >= 0)
+				err = total_of(buf, "full ",
+					       &p->total_us[files[i].full]);
+		} else {
+			err = -errno;
+		}
+		if (err) {
+			/*
+			 * This file's kinds only stop: the command may turn
+			 * its cgroup's PSI off (cgroup.pressure), which
+			 * must not end the system's.
+			 */
+			close(src->fd[i]);
+			src->fd[i] = -1;
 			continue;
-		if (total_of(buf, "full ", &p->total_us[files[i].full]))
-			return -EBADMSG;
-		p->have |= 1u << files[i].full;
+		}
+		p->have |= 1u << files[i].some;
+		if (files[i].full >= 0)
+			p->have |= 1u << files[i].full;
 	}
-	return 0;
+	return p->have ? 0 : err ? err : -ENOENT;
 }
 
 double pressure_pct(const struct pressure *a, const struct pressure *b,
@@ -153,7 +165,9 @@ double pressure_pct(const struct pressure *a, const struct pressure *b,
 	if (!(a->have & b->have & 1u << k) || b->time_ns <= a->time_ns ||
 	    b->total_us[k] < a->total_us[k])
 		return 0;
-	/* microseconds over nanoseconds, in percent */
+	/* microseconds over nanoseconds, in percent: not clamped at 100,
+	 * so that a track's integral stays the stall (the kernel's total is
+	 * taken a little after our time stamp) */
 	return (double)(b->total_us[k] - a->total_us[k]) * 1e5 /
 	       (double)(b->time_ns - a->time_ns);
 }

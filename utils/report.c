@@ -189,9 +189,10 @@ int report_pressure_in_window(const struct report *r,
 {
 	uint64_t t0 = r->started ? r->t0 : r->npsi ? r->psi[0].time_ns : 0;
 
-	if (p->time_ns < t0 + r->from_ns)
+	/* t0 + from and t0 + to, saturated: a damaged file's times wrap */
+	if (p->time_ns < t0 || p->time_ns - t0 < r->from_ns)
 		return 0;
-	return !r->has_to || p->time_ns <= t0 + r->to_ns;
+	return !r->has_to || p->time_ns - t0 <= r->to_ns;
 }
 
 int report_stall(const struct report *r, enum psi_kind k, uint64_t *stall_us,
@@ -351,14 +352,19 @@ static int shown(enum group_by by, size_t col)
 static void put_shown(FILE *f, const char *s, size_t max)
 {
 	for (size_t i = 0; i < max && s[i]; i++) {
-		unsigned char c = (unsigned char)s[i];
+		const unsigned char *u = (const unsigned char *)s + i;
+		size_t n = util_utf8_len(u);
 
-		if (c == 0xc2 && (unsigned char)s[i + 1] >= 0x80 &&
-		    (unsigned char)s[i + 1] <= 0x9f) {
+		if (n && util_utf8_shown(u) == n) {
+			fwrite(u, 1, n, f);
+			i += n - 1;
+		} else if (n) {
+			/* a control, or a character that reorders the text
+			 * after it (U+202E): a process names itself */
 			putc(' ', f);
-			i++;
+			i += n - 1;
 		} else {
-			putc(c < 0x20 || c == 0x7f ? ' ' : c, f);
+			putc(*u, f);	/* not UTF-8: as it is */
 		}
 	}
 }

@@ -9,7 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 guest_setup "$@"
 CG=/sys/fs/cgroup
-trap 'rmdir "$CG/limited" 2> /dev/null; rm -rf "$tmp"' EXIT
+trap 'rmdir "$CG/limited" "$CG/users" 2> /dev/null; rm -rf "$tmp"' EXIT
 
 check "the guest's kernel has PSI" cat /proc/pressure/memory
 check "cgroup v2 is mounted at $CG" grep -q "^cgroup2 $CG cgroup2 " /proc/mounts
@@ -93,18 +93,31 @@ check "the report's cgroup memory stall is not 0" \
 	sh -c "\"$VMPROF\" report '$tmp/tight.csv' | grep -A1 \"the command's cgroup\" | grep -qv ' some     0.000 s'"
 rmdir "$CG/limited"
 
+# ------------------------------------------------- the root cgroup
+# It now gives the memory controller to its children: a cgroup of the
+# command's own there would take it, and compete as a peer of the rest.
+section "from the root cgroup, which gives its children a controller"
+"$VMPROF" run -o "$tmp/root.csv" -- true > "$tmp/root.out" 2>&1
+is "vmprof run exits 0" "$?" 0
+check "it makes no cgroup there, and says why" \
+	grep -q "^vmprof run: the command stays in vmprof's cgroup (.*: its cgroup gives controllers to its children" "$tmp/root.out"
+check "and its file has no cgroup pressure" sh -c "! grep -q cgroup_memory '$tmp/root.csv'"
+
 # ----------------------------------------------------- not allowed
 section "a user who may not make a cgroup"
 chmod 1777 "$tmp"
-setpriv --reuid=65534 --regid=65534 --clear-groups \
-	"$VMPROF" run -o "$tmp/user.csv" -- true > "$tmp/user.out" 2>&1
+mkdir "$CG/users"
+(echo "$BASHPID" > "$CG/users/cgroup.procs" &&
+	exec setpriv --reuid=65534 --regid=65534 --clear-groups \
+	"$VMPROF" run -o "$tmp/user.csv" -- true) > "$tmp/user.out" 2>&1
 is "vmprof run as nobody exits 0" "$?" 0
 grep -v '^ ' "$tmp/user.out" | diag
 check "it says the command stays in vmprof's cgroup, and why" \
 	grep -q "^vmprof run: the command stays in vmprof's cgroup (.*: not allowed here" "$tmp/user.out"
 check "and the file has the system's pressure, not the cgroup's" \
 	sh -c "grep -q '^# pressure time_ns=' '$tmp/user.csv' && ! grep -q cgroup_memory '$tmp/user.csv'"
-"$VMPROF" run --no-cgroup -o "$tmp/nocg.csv" -- true > "$tmp/nocg.out" 2>&1
+(echo "$BASHPID" > "$CG/users/cgroup.procs" &&
+	exec "$VMPROF" run --no-cgroup -o "$tmp/nocg.csv" -- true) > "$tmp/nocg.out" 2>&1
 is "--no-cgroup: exits 0" "$?" 0
 check "--no-cgroup: no cgroup pressure, and nothing said" \
 	sh -c "! grep -q cgroup_memory '$tmp/nocg.csv' && ! grep -q \"stays in vmprof's cgroup\" '$tmp/nocg.out'"
