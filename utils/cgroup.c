@@ -87,21 +87,34 @@ static int v2_mount(const char *root, char *buf, size_t size)
 	return err;
 }
 
+/* cgroup.procs of directory @dirfd, open for reading: a stream, or NULL
+ * and -errno in *@err. */
+static FILE *open_procs(int dirfd, int *err)
+{
+	int fd = openat(dirfd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
+	FILE *f;
+
+	if (fd < 0) {
+		*err = -errno;
+		return NULL;
+	}
+	f = fdopen(fd, "r");
+	if (!f) {
+		*err = -ENOMEM;
+		close(fd);
+	}
+	return f;
+}
+
 /* Is @pid listed in cgroup.procs of directory @dirfd?  1, 0, or -errno. */
 static int lists(int dirfd, pid_t pid)
 {
-	int fd = openat(dirfd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
-	int found = 0;
-	FILE *f;
+	int found = 0, err;
+	FILE *f = open_procs(dirfd, &err);
 	long p;
 
-	if (fd < 0)
-		return -errno;
-	f = fdopen(fd, "r");
-	if (!f) {
-		close(fd);
-		return -ENOMEM;
-	}
+	if (!f)
+		return err;
 	while (!found && fscanf(f, "%ld", &p) == 1)
 		found = p == pid;
 	fclose(f);
@@ -245,19 +258,14 @@ int run_cgroup_enter(struct run_cgroup *cg, pid_t pid)
  */
 static int move_out(int dirfd, int to_fd, int depth)
 {
-	int fd = openat(dirfd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
 	struct dirent *de;
+	int fd, err;
+	FILE *f = open_procs(dirfd, &err);
 	DIR *d;
-	FILE *f;
 	long pid;
 
-	if (fd < 0)
-		return -errno;
-	f = fdopen(fd, "r");
-	if (!f) {
-		close(fd);
-		return -ENOMEM;
-	}
+	if (!f)
+		return err;
 	while (fscanf(f, "%ld", &pid) == 1)
 		move_to(to_fd, (pid_t)pid);
 	fclose(f);

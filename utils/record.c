@@ -222,10 +222,9 @@ int record_open(struct record *r)
 					       r->period_ms);
 	}
 	/* Pressure stall totals at every tick, where the kernel has them. */
-	r->psi_err = pressure_open(&r->psi, "");
-	if (!r->psi_err)
+	r->stream.psi_err = pressure_open(&r->psi, "");
+	if (!r->stream.psi_err)
 		r->stream.psi = &r->psi;
-	r->stream.psi_err = r->psi_err;
 	/* The module's figures count since it was loaded: the run's are the
 	 * difference. */
 	r->have_from = !vmprof_stats_read(r->s, &r->from);

@@ -40,10 +40,9 @@ struct record {
 	struct vmprof_stats from, to;
 	int have_from, have_to;
 	struct stream_result res;
-	/* The system's PSI files, for stream.psi; psi_err: why none (0 if
-	 * open: -ENOENT no CONFIG_PSI, -EOPNOTSUPP psi=0). */
+	/* The system's PSI files, for stream.psi (stream.psi_err: why
+	 * none, -ENOENT no CONFIG_PSI, -EOPNOTSUPP psi=0). */
 	struct pressure_src psi;
-	int psi_err;
 	/* The output file: created by us, the old one renamed to old_name,
 	 * written to by the stream. */
 	char *old_name;
